@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Execute notebooks in place so their committed outputs (numbers, plots) are fresh, then clean them.
+# Usage: tools/run_nb.sh nbs/03_bigram_nn.ipynb [more notebooks...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for nb in "$@"; do
+  (cd nbs && jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=3600 "../$nb" 2>&1 | grep -v 'WARNING | Kernel is running over TCP' || true)
+done
+nbdev_clean
