@@ -13,7 +13,7 @@ setup_cfg = {o:cfg[o] for o in cfg_keys}
 
 # SPDX expressions (setuptools 77+ deprecates License :: classifiers in favour of these)
 licenses = {'apache2': 'Apache-2.0', 'mit': 'MIT', 'gpl2': 'GPL-2.0-only', 'gpl3': 'GPL-3.0-only', 'bsd3': 'BSD-3-Clause'}
-statuses = [ '1 - Planning', '2 - Pre-Alpha', '3 - Alpha',
+statuses = [ '0 - Pre-Planning', '1 - Planning', '2 - Pre-Alpha', '3 - Alpha',
     '4 - Beta', '5 - Production/Stable', '6 - Mature', '7 - Inactive' ]
 py_versions = '3.9 3.10 3.11 3.12 3.13'.split()
 
@@ -35,7 +35,7 @@ setuptools.setup(
         'Natural Language :: ' + cfg['language'].title(),
     ] + ['Programming Language :: Python :: '+o for o in py_versions if _ver(o) >= _ver(min_python)],
     url = cfg['git_url'],
-    packages = setuptools.find_packages(),
+    packages = setuptools.find_namespace_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
     include_package_data = True,
     package_data = package_data,
     install_requires = requirements,
