@@ -93,7 +93,7 @@ class Head(nn.Module):
 # %% ../nbs/05_attention.ipynb #03bb0c5a
 from .bigram import check_tokens, generate_tokens
 
-# %% ../nbs/05_attention.ipynb #7258d8f4
+# %% ../nbs/05_attention.ipynb #191809ef
 class AttentionLanguageModel(nn.Module):
     "Token and position embeddings, one head of causal self-attention, and a linear layer to next-token logits."
     def __init__(self,
@@ -120,6 +120,7 @@ class AttentionLanguageModel(nn.Module):
     def forward(self, idx:Tensor,         # (B,T) token ids, T <= block_size
                 targets:Tensor=None,      # (B,T) next-token ids, or None
                ): # (logits (B,T,V), mean cross-entropy or None)
+        "Next-token logits at every position and, given `targets`, their mean cross-entropy loss."
         check_tokens(idx, self.vocab_size, targets)
         B, T = idx.shape
         if T > self.block_size: raise ValueError(f"sequence length T={T} exceeds block_size={self.block_size}")
