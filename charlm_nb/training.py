@@ -18,7 +18,7 @@ from .tokenizer import CharTokenizer
 # %% auto #0
 __all__ = ['MODELS', 'TRAIN_DEFAULTS', 'estimate_loss', 'get_lr', 'get_model_class', 'model_name', 'CheckpointError',
            'CheckpointNotFoundError', 'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'train', 'plot_losses',
-           'sample_text', 'run_train', 'run_sample', 'charlm_train', 'charlm_sample']
+           'sample_text', 'gpt_config', 'run_train', 'run_sample', 'charlm_train', 'charlm_sample']
 
 # %% ../nbs/04_training.ipynb #acfda975
 def _model_device(model:nn.Module) -> torch.device:
@@ -181,7 +181,7 @@ def save_checkpoint(path:str|Path, # file to write (atomically)
         if os.path.exists(tmp): os.unlink(tmp)
     return path
 
-# %% ../nbs/04_training.ipynb #cb619584
+# %% ../nbs/04_training.ipynb #726d7a03
 _KEYS = ('model', 'config', 'state_dict', 'tokenizer')
 
 def read_checkpoint(path:str|Path, # a file written by `save_checkpoint`
@@ -197,8 +197,12 @@ def read_checkpoint(path:str|Path, # a file written by `save_checkpoint`
         refused = re.search(r'Unsupported global: GLOBAL (\S+)', str(e))
         if refused: raise CheckpointError(f"{str(path)!r} holds Python objects that safe loading (weights_only) refuses "
                                           f"({refused.group(1)}); it is not a charlm_nb checkpoint") from None
-        msg = (str(e).strip().splitlines() or [type(e).__name__])[0].split('. ')[0]
-        raise CheckpointError(f"cannot read checkpoint {str(path)!r} (truncated, corrupt or not a torch file?): {msg}") from None
+        msg = (str(e).strip().splitlines() or [type(e).__name__])[0].split('. ')[0][:60]
+        with open(path, 'rb') as f: head = f.read(4)
+        # torch.save writes a zip archive (older torch: a pickle, starting with its protocol byte 0x80)
+        what = ('the file is truncated or corrupt' if head.startswith(b'PK\x03\x04') or head[:1] == b'\x80'
+                else 'it is not a torch file (or it is corrupt)')
+        raise CheckpointError(f"cannot read checkpoint {str(path)!r}: {what} ({msg})") from None
     if not isinstance(ckpt, dict) or ckpt.get('format') != _FORMAT:
         what = f"a dict with keys {sorted(map(str, ckpt))[:8]}" if isinstance(ckpt, dict) else f"a {type(ckpt).__name__}"
         raise CheckpointError(f"{str(path)!r} is a torch file but not a charlm_nb checkpoint (it holds {what})")
@@ -261,7 +265,7 @@ def _set_rng_state(s:dict, g_train, g_eval):
     g_train.set_state(s['train'].cpu()); g_eval.set_state(s['eval'].cpu())
     if 'cuda' in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all([t.cpu() for t in s['cuda']])
 
-# %% ../nbs/04_training.ipynb #bfc84571
+# %% ../nbs/04_training.ipynb #43d5fe5f
 def train(model:nn.Module, # any model of `MODELS` (forward returns `(logits, loss)`)
           train_data:Tensor, # 1-D token ids to train on
           val_data:Tensor, # 1-D token ids to validate on
@@ -280,7 +284,7 @@ def train(model:nn.Module, # any model of `MODELS` (forward returns `(logits, lo
           grad_clip:float|None=None, # clip the gradient norm to this (None: no clipping)
           ckpt_path:str|Path|None=None, # keep the best checkpoint (by val loss) here
           tokenizer:CharTokenizer|None=None, # stored in the checkpoint (required with `ckpt_path`)
-          resume:bool=False, # continue from the checkpoint at `ckpt_path`
+          resume:bool=False, # continue from the checkpoint at `ckpt_path` (its best evaluation, not necessarily the last)
           progress:bool=True, # show a progress bar
          ) -> dict: # history: `step`, `train`, `val` lists; `best_val`, `best_step`, `tokens_per_sec`, `seconds`
     "Train `model` with AdamW on random `(batch_size, block_size)` batches and return the loss history."
@@ -409,7 +413,7 @@ def sample_text(model:nn.Module, # a model with `generate`
     out = model.generate(idx, max_new_tokens, generator=g, temperature=temperature, top_k=top_k)  # (1,T+n)
     return tokenizer.decode(out[0])
 
-# %% ../nbs/04_training.ipynb #2fe6bac7
+# %% ../nbs/04_training.ipynb #26676112
 TRAIN_DEFAULTS = {  # the lectures' settings for each model
     'bigram': dict(max_iters=3000, eval_interval=300, eval_iters=200, lr=1e-2, batch_size=32, block_size=8),
     'attention': dict(max_iters=5000, eval_interval=500, eval_iters=200, lr=1e-3, batch_size=32, block_size=8),
@@ -419,14 +423,29 @@ TRAIN_DEFAULTS = {  # the lectures' settings for each model
 def _say(quiet, *args):
     if not quiet: print(*args, file=sys.stderr, flush=True)
 
-def run_train(corpus:str='shakespeare', model:str='bigram', max_iters:int|None=None, eval_interval:int|None=None,
-              eval_iters:int|None=None, lr:float|None=None, batch_size:int|None=None, block_size:int|None=None,
-              n_embd:int|None=None, n_head:int|None=None, n_layer:int|None=None, dropout:float|None=None,
-              device:str|None=None, seed:int=1337, out:str='charlm.pt', sample_chars:int=500,
-              warmup_iters:int=0, min_lr:float|None=None, grad_clip:float|None=None, weight_decay:float=0.01,
-              resume:bool=False, quiet:bool=False) -> dict:
+_TRAIN_EXTRAS = dict(weight_decay=0.01, warmup_iters=0, min_lr=None, grad_clip=None)  # `train`'s defaults
+
+def gpt_config(model:str, # the model name; a config needs 'gpt'
+               config:str|None, # a key of chapter 06's `GPT_CONFIGS`, or None
+              ) -> tuple: # (model sizes, training hyper-parameters), both `{}` for `config=None`
+    "The model sizes and training hyper-parameters of GPT configuration `config` (chapter 06's `GPT_CONFIGS`)."
+    if config is None: return {}, {}
+    try: from charlm_nb.gpt import GPT_CONFIGS  # lazily: chapter 06 comes after this one
+    except ImportError as e: raise ValueError(f"config {config!r} needs chapter 06's charlm_nb.gpt, which is not available: {e}") from None
+    names = ', '.join(GPT_CONFIGS)
+    if model != 'gpt': raise ValueError(f"config {config!r}: configs are for the gpt model only, not {model!r} (gpt configs: {names})")
+    if config not in GPT_CONFIGS: raise ValueError(f"unknown gpt config {config!r}; choose one of {names}")
+    return dict(GPT_CONFIGS[config]['model']), dict(GPT_CONFIGS[config]['train'])
+
+def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None, max_iters:int|None=None,
+              eval_interval:int|None=None, eval_iters:int|None=None, lr:float|None=None, batch_size:int|None=None,
+              block_size:int|None=None, n_embd:int|None=None, n_head:int|None=None, n_layer:int|None=None,
+              dropout:float|None=None, device:str|None=None, seed:int=1337, out:str='charlm.pt', sample_chars:int=500,
+              warmup_iters:int|None=None, min_lr:float|None=None, grad_clip:float|None=None,
+              weight_decay:float|None=None, resume:bool=False, quiet:bool=False) -> dict:
     "What `charlm-train` does: load, tokenize, split, build, `train` (best checkpoint kept at `out`), sample. Returns a summary dict."
     cls = get_model_class(model)
+    cfg_model, cfg_train = gpt_config(model, config)
     if isinstance(sample_chars, bool) or not isinstance(sample_chars, int) or sample_chars < 0:
         raise ValueError(f"sample_chars must be an int >= 0, got {sample_chars!r}")
     dev = get_device(device)
@@ -434,29 +453,33 @@ def run_train(corpus:str='shakespeare', model:str='bigram', max_iters:int|None=N
     tok = CharTokenizer.from_text(text)
     data = tok.encode_tensor(text)
     train_data, val_data = train_val_split(data)
-    hp = dict(TRAIN_DEFAULTS.get(model, TRAIN_DEFAULTS['bigram']))
-    given = dict(max_iters=max_iters, eval_interval=eval_interval, eval_iters=eval_iters, lr=lr,
-                 batch_size=batch_size, block_size=block_size)
+    # training hyper-parameters: the model's lecture defaults < the config's < the ones given explicitly
+    hp = {**TRAIN_DEFAULTS.get(model, TRAIN_DEFAULTS['bigram']), **_TRAIN_EXTRAS, **cfg_train}
+    if 'block_size' in cfg_model: hp['block_size'] = cfg_model['block_size']
+    given = dict(max_iters=max_iters, eval_interval=eval_interval, eval_iters=eval_iters, lr=lr, batch_size=batch_size,
+                 block_size=block_size, weight_decay=weight_decay, warmup_iters=warmup_iters, min_lr=min_lr, grad_clip=grad_clip)
     hp.update({k: v for k, v in given.items() if v is not None})
+    # model sizes: the constructor's defaults < the config's < the ones given explicitly (block_size: as trained)
     accepts = inspect.signature(cls).parameters
-    size = dict(n_embd=n_embd, n_head=n_head, n_layer=n_layer, dropout=dropout, block_size=hp['block_size'])
-    kw = {k: v for k, v in size.items() if v is not None and k in accepts}
-    ignored = [k for k, v in size.items() if v is not None and k not in accepts and k != 'block_size']
+    explicit = {k: v for k, v in dict(n_embd=n_embd, n_head=n_head, n_layer=n_layer, dropout=dropout).items() if v is not None}
+    size = {**cfg_model, **explicit, 'block_size': hp['block_size']}
+    kw = {k: v for k, v in size.items() if k in accepts}
+    ignored = [k for k in explicit if k not in accepts]
     if ignored: _say(quiet, f"note: the {model} model takes no {', '.join(ignored)}; ignored")
     torch.manual_seed(seed)
     m = cls(tok.vocab_size, **kw)
     n_params = sum(p.numel() for p in m.parameters())
     _say(quiet, f"corpus {corpus!r}: {len(text):,} characters, vocabulary {tok.vocab_size}; "
-                f"model {model} {dict(m.config)} ({n_params:,} parameters) on {dev}")
+                f"model {model}{f' (config {config})' if config else ''} {dict(m.config)} ({n_params:,} parameters) on {dev}")
+    _say(quiet, "training: " + ', '.join(f"{k}={v}" for k, v in hp.items()))
     hist = train(m, train_data, val_data, device=dev, seed=seed, ckpt_path=out, tokenizer=tok, resume=resume,
-                 weight_decay=weight_decay, warmup_iters=warmup_iters, min_lr=min_lr, grad_clip=grad_clip,
                  progress=not quiet, **hp)
     _say(quiet, f"step {hist['step'][-1]}: train {hist['train'][-1]:.4f}, val {hist['val'][-1]:.4f}; best val "
                 f"{hist['best_val']:.4f} at step {hist['best_step']}, saved to {out} "
                 f"({hist['seconds']:.1f} s, {hist['tokens_per_sec']:,.0f} tokens/s)")
     best, _, _ = load_checkpoint(out, dev)
     sample = sample_text(best, tok, '\n', sample_chars, seed=seed) if sample_chars else ''
-    return dict(history=hist, checkpoint=Path(out), sample=sample, model=best, tokenizer=tok)
+    return dict(history=hist, checkpoint=Path(out), sample=sample, model=best, tokenizer=tok, hyperparameters=hp)
 
 def run_sample(checkpoint:str='charlm.pt', prompt:str='\n', n:int=500, seed:int=1337, temperature:float=1.0,
                top_k:int|None=None, device:str|None=None) -> str:
@@ -481,12 +504,13 @@ def _cli_errors():
         if isinstance(e, KeyError): msg = f"not found: {msg}"
         print(f"error: {msg}", file=sys.stderr); raise SystemExit(1) from None
 
-# %% ../nbs/04_training.ipynb #3cbfc26f
+# %% ../nbs/04_training.ipynb #6af62fb0
 @call_parse
 def charlm_train(
     corpus:str='shakespeare', # bundled corpus name ('shakespeare', 'names'), a text file path, or an http(s) URL
     model:str='bigram', # model to train: bigram, attention or gpt
-    max_iters:int=None, # optimizer steps (default: the model's lecture setting)
+    config:str=None, # with --model gpt: sizes and training settings from chapter 06's GPT_CONFIGS (tiny, cpu, lecture)
+    max_iters:int=None, # optimizer steps (default: --config's, else the model's lecture setting)
     eval_interval:int=None, # evaluate every this many steps
     eval_iters:int=None, # batches averaged per evaluation
     lr:float=None, # learning rate
@@ -500,17 +524,17 @@ def charlm_train(
     seed:int=1337, # random seed
     out:str='charlm.pt', # checkpoint file (the best model by val loss)
     sample_chars:int=500, # characters to sample at the end (0: none)
-    warmup_iters:int=0, # linear learning-rate warmup steps
-    min_lr:float=None, # cosine-decay the learning rate to this (default: constant)
-    grad_clip:float=None, # clip the gradient norm
-    weight_decay:float=0.01, # AdamW weight decay
-    resume:bool=False, # continue from the checkpoint at --out
+    warmup_iters:int=None, # linear learning-rate warmup steps (default: --config's, else 0)
+    min_lr:float=None, # cosine-decay the learning rate to this (default: --config's, else constant)
+    grad_clip:float=None, # clip the gradient norm (default: --config's, else no clipping)
+    weight_decay:float=None, # AdamW weight decay (default: --config's, else 0.01)
+    resume:bool=False, # continue from the checkpoint at --out (from its best evaluation)
     quiet:bool=False, # no progress bar or messages; print only the sample
 ):
     "Train a character-level language model, keep the best checkpoint, and print a sample."
     with _cli_errors():
-        r = run_train(corpus=corpus, model=model, max_iters=max_iters, eval_interval=eval_interval, eval_iters=eval_iters,
-                      lr=lr, batch_size=batch_size, block_size=block_size, n_embd=n_embd, n_head=n_head,
+        r = run_train(corpus=corpus, model=model, config=config, max_iters=max_iters, eval_interval=eval_interval,
+                      eval_iters=eval_iters, lr=lr, batch_size=batch_size, block_size=block_size, n_embd=n_embd, n_head=n_head,
                       n_layer=n_layer, dropout=dropout, device=device, seed=seed, out=out, sample_chars=sample_chars,
                       warmup_iters=warmup_iters, min_lr=min_lr, grad_clip=grad_clip, weight_decay=weight_decay,
                       resume=resume, quiet=quiet)
@@ -519,7 +543,7 @@ def charlm_train(
 @call_parse
 def charlm_sample(
     checkpoint:str='charlm.pt', # checkpoint written by charlm-train
-    prompt:str='\n', # text to continue (characters of the checkpoint's vocabulary)
+    prompt:str=None, # text to continue, in the checkpoint's vocabulary (default: newline)
     n:int=500, # characters to generate
     seed:int=1337, # random seed
     temperature:float=1.0, # >1 more random, <1 more conservative
@@ -527,4 +551,4 @@ def charlm_sample(
     device:str=None, # cpu, cuda, mps (default: best available)
 ):
     "Print the prompt followed by `n` characters sampled from a checkpoint."
-    with _cli_errors(): print(run_sample(checkpoint, prompt, n, seed, temperature, top_k, device))
+    with _cli_errors(): print(run_sample(checkpoint, '\n' if prompt is None else prompt, n, seed, temperature, top_k, device))
