@@ -46,7 +46,7 @@ def count_bigrams(ids, # 1-D token ids (tensor or list)
     pairs = ids[:-1] * V + ids[1:]  # (n-1,) one integer per bigram
     return torch.bincount(pairs, minlength=V*V).view(V, V)  # (V,V)
 
-# %% ../nbs/02_bigram_counts.ipynb #042db395
+# %% ../nbs/02_bigram_counts.ipynb #edf7ef68
 class BigramCounts:
     "The counting bigram model: a (V,V) table of counts with smoothed probabilities, NLL and sampling."
     def __init__(self, counts:Tensor): # (V,V) counts, row = previous token, column = next
@@ -65,7 +65,9 @@ class BigramCounts:
         return cls.from_ids(words_to_ids(words, tok), tok.vocab_size)
 
     @property
-    def vocab_size(self): return self.N.shape[0]
+    def vocab_size(self):
+        "Number of symbols V, the side of the count table."
+        return self.N.shape[0]
     def __repr__(self): return f'{type(self).__name__}(vocab_size={self.vocab_size}, bigrams={self.N.sum().item()})'
 
     def probs(self, smoothing:float=0.0)->Tensor: # (V,V) float32, each row sums to 1

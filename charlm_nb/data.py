@@ -177,14 +177,14 @@ def train_val_split(data, # a str, list or 1-D tensor
     n = int(frac*len(data))
     return data[:n], data[n:]
 
-# %% ../nbs/00_data.ipynb #083413b8
+# %% ../nbs/00_data.ipynb #de50710b
 def get_batch(data:torch.Tensor, # 1-D tensor of token ids
               batch_size:int, # B, number of sequences
               block_size:int, # T, context length
               device:str|torch.device|None=None, # where x, y go; None → data's device
               generator:torch.Generator|None=None, # CPU generator for the random offsets
              ) -> tuple[torch.Tensor, torch.Tensor]:
-    "A random batch `(x, y)`, both (B,T) long; `y` is `x` shifted one step to the right."
+    "A random batch `(x, y)`, both (B,T) long; `y` is the window one token later (the next-token targets)."
     if not isinstance(data, torch.Tensor): raise TypeError(f"data must be a torch.Tensor, not {type(data).__name__}")
     if data.dim() != 1: raise ValueError(f"data must be 1-D, got shape {tuple(data.shape)}")
     for nm, v in (('batch_size', batch_size), ('block_size', block_size)):
