@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from .bigram import check_tokens, generate_tokens
 from .attention import Head
 
-# %% ../nbs/06_gpt.ipynb #21675cb7
+# %% ../nbs/06_gpt.ipynb #a5fc31e4
 ATTENTION_KINDS = ('sdpa', 'explicit')
 
 class MultiHeadAttention(nn.Module):
@@ -36,7 +36,9 @@ class MultiHeadAttention(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     @property
-    def attention(self): return self._attention
+    def attention(self):
+        "Which path computes the heads: 'explicit' (chapter 05's `Head`s) or 'sdpa'."
+        return self._attention
     @attention.setter
     def attention(self, kind):
         if kind not in ATTENTION_KINDS: raise ValueError(f"attention must be one of {ATTENTION_KINDS}, got {kind!r}")
@@ -54,11 +56,12 @@ class MultiHeadAttention(nn.Module):
         return y.transpose(1, 2).reshape(B, T, C)  # (B,T,C): heads side by side, as torch.cat would put them
 
     def forward(self, x:torch.Tensor): # (B,T,C) → (B,T,C)
+        "All heads side by side, concatenated, then projected back to `n_embd`."
         if self.attention == 'explicit': out = torch.cat([h(x) for h in self.heads], dim=-1)  # (B,T,C)
         else: out = self._sdpa(x)  # (B,T,C)
         return self.dropout(self.proj(out))
 
-# %% ../nbs/06_gpt.ipynb #19e0e1c8
+# %% ../nbs/06_gpt.ipynb #f2272f35
 class FeedForward(nn.Module):
     "Position-wise MLP: Linear(C, 4C) → ReLU → Linear(4C, C) → dropout."
     def __init__(self,
@@ -68,9 +71,11 @@ class FeedForward(nn.Module):
         super().__init__()
         self.net = nn.Sequential(nn.Linear(n_embd, 4 * n_embd), nn.ReLU(),
                                  nn.Linear(4 * n_embd, n_embd), nn.Dropout(dropout))
-    def forward(self, x:torch.Tensor): return self.net(x) # (B,T,C) → (B,T,C)
+    def forward(self, x:torch.Tensor): # (B,T,C) → (B,T,C)
+        "The same small MLP applied to every position on its own."
+        return self.net(x)
 
-# %% ../nbs/06_gpt.ipynb #a1419581
+# %% ../nbs/06_gpt.ipynb #48e7c607
 class Block(nn.Module):
     "Transformer block: communication (multi-head attention) then computation (feed-forward), each a pre-norm residual branch."
     def __init__(self,
@@ -85,6 +90,7 @@ class Block(nn.Module):
         self.ffwd = FeedForward(n_embd, dropout)
         self.ln1, self.ln2 = nn.LayerNorm(n_embd), nn.LayerNorm(n_embd)
     def forward(self, x:torch.Tensor): # (B,T,C) → (B,T,C)
+        "Communicate (attention), then compute (feed-forward), each as a pre-norm residual branch."
         x = x + self.sa(self.ln1(x))
         return x + self.ffwd(self.ln2(x))
 
@@ -94,7 +100,7 @@ def init_weights(module:nn.Module): # apply with `model.apply(init_weights)`
     if isinstance(module, (nn.Linear, nn.Embedding)): nn.init.normal_(module.weight, mean=0.0, std=0.02)
     if isinstance(module, nn.Linear) and module.bias is not None: nn.init.zeros_(module.bias)
 
-# %% ../nbs/06_gpt.ipynb #7f5940a2
+# %% ../nbs/06_gpt.ipynb #55708468
 class GPTLanguageModel(nn.Module):
     "Decoder-only Transformer: token + position embeddings, `n_layer` `Block`s, final LayerNorm, linear head to logits."
     def __init__(self,
@@ -122,7 +128,9 @@ class GPTLanguageModel(nn.Module):
         self.apply(init_weights)
 
     @property
-    def config(self) -> dict: return dict(self._config)
+    def config(self) -> dict:
+        "Constructor arguments: `GPTLanguageModel(**m.config)` rebuilds the model."
+        return dict(self._config)
 
     def set_attention(self, kind:str): # 'sdpa' or 'explicit'
         "Switch every block's attention path (the parameters are shared by both paths)."
@@ -135,6 +143,7 @@ class GPTLanguageModel(nn.Module):
                 idx:torch.Tensor, # (B,T) token ids, T <= block_size
                 targets:torch.Tensor|None=None, # (B,T) next-token ids, or None
                ):
+        "Next-token logits at every position and, given `targets`, their mean cross-entropy loss."
         check_tokens(idx, self.vocab_size, targets)
         B, T = idx.shape
         if T > self.block_size: raise ValueError(f"sequence length {T} exceeds block_size {self.block_size}")

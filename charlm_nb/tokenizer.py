@@ -13,7 +13,7 @@ from .data import get_device, atomic_write
 # %% auto #0
 __all__ = ['CharTokenizer']
 
-# %% ../nbs/01_tokenizer.ipynb #72941354
+# %% ../nbs/01_tokenizer.ipynb #773b360a
 class CharTokenizer:
     "Maps each character of a fixed vocabulary to an integer id and back; an optional boundary token sits at id 0."
     def __init__(self,
@@ -44,7 +44,9 @@ class CharTokenizer:
         return cls(sorted(set(text) - {boundary}), boundary=boundary)
 
     @property
-    def vocab_size(self) -> int: return len(self.chars)
+    def vocab_size(self) -> int:
+        "Number of symbols, the boundary token included."
+        return len(self.chars)
     def __len__(self): return len(self.chars)
     def __eq__(self, other):
         return isinstance(other, CharTokenizer) and (self.chars, self.boundary) == (other.chars, other.boundary)
