@@ -212,9 +212,9 @@ def run_all(args, res, cpu, shapes, V, train_data, val_data):
     base = race_one('nanoGPT CPU recipe (B=12, 2000 steps)', NANOGPT_CPU, V, train_data, val_data, args.quick)
     mine = race_one(f"ours: cpu config (B={cpu['train']['batch_size']}, {cpu['train']['max_iters']} steps)", ours, V,
                     train_data, val_data, args.quick)
-    b32 = dict(model=cpu['model'], train=dict(cpu['train'], batch_size=32, max_iters=750, eval_interval=75,
-                                              eval_iters=8, lr=2e-3, min_lr=2e-4, warmup_iters=50))
-    variant = race_one('variant: larger batch (B=32, 750 steps)', b32, V, train_data, val_data, args.quick)
+    b16 = dict(model=cpu['model'], train=dict(cpu['train'], batch_size=16, max_iters=1500, eval_interval=150,
+                                              eval_iters=15, lr=2e-3, min_lr=1e-4, warmup_iters=100))
+    variant = race_one('variant: smaller batch (B=16, 1500 steps)', b16, V, train_data, val_data, args.quick)
     res['race'] = dict(target=TARGET, reported_nanogpt=REPORTED, loadavg=dict(before=la0, after=loadavg()), baseline=base, ours=mine,
                        variants=[variant],
                        same_train_tokens=base['train_tokens'] == mine['train_tokens'],
