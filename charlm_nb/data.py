@@ -10,7 +10,7 @@ import httpx, torch
 
 # %% auto #0
 __all__ = ['BUNDLED', 'get_device', 'ChecksumError', 'corpus_path', 'atomic_write', 'DownloadError', 'default_cache_dir',
-           'cache_path', 'download', 'load_text', 'load_words', 'train_val_split', 'get_batch']
+           'cache_path', 'download', 'load_text', 'load_words', 'train_val_split', 'check_positive_ints', 'get_batch']
 
 # %% ../nbs/00_data.ipynb #64f479ba
 def get_device(device:str|torch.device|None=None, # None or 'auto' picks the best available; else e.g. 'cpu', 'cuda:0', 'mps'
@@ -191,7 +191,13 @@ def train_val_split(data, # a str, list or 1-D tensor
     n = int(frac*len(data))
     return data[:n], data[n:]
 
-# %% ../nbs/00_data.ipynb #de50710b
+# %% ../nbs/00_data.ipynb #36e1aed6
+def check_positive_ints(**values): # name=value pairs, e.g. `batch_size=32`
+    "Raise a ValueError naming the first value that is not a positive int (bools are refused too)."
+    for nm, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{nm} must be a positive int, got {v!r}")
+
+# %% ../nbs/00_data.ipynb #70c35562
 def get_batch(data:torch.Tensor, # 1-D tensor of token ids
               batch_size:int, # B, number of sequences
               block_size:int, # T, context length
@@ -201,8 +207,7 @@ def get_batch(data:torch.Tensor, # 1-D tensor of token ids
     "A random batch `(x, y)`, both (B,T) long; `y` is the window one token later (the next-token targets)."
     if not isinstance(data, torch.Tensor): raise TypeError(f"data must be a torch.Tensor, not {type(data).__name__}")
     if data.dim() != 1: raise ValueError(f"data must be 1-D, got shape {tuple(data.shape)}")
-    for nm, v in (('batch_size', batch_size), ('block_size', block_size)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{nm} must be a positive int, got {v!r}")
+    check_positive_ints(batch_size=batch_size, block_size=block_size)
     if len(data) <= block_size:
         raise ValueError(f"data has {len(data)} tokens; get_batch needs more than block_size={block_size}")
     ix = torch.randint(len(data) - block_size, (batch_size,), generator=generator)  # (B,) start offsets
