@@ -4,13 +4,21 @@
 1. Attention two ways: the same `GPTLanguageModel` weights run with `attention='explicit'` (chapter 05's `Head`s) and
    `attention='sdpa'` (`F.scaled_dot_product_attention`): training-step throughput (forward + backward, tokens/s;
    rounds alternate between the two paths so machine load hits both alike) and peak memory of one step.
-2. The race: our `cpu` configuration against nanoGPT's published CPU recipe for shakespeare_char, both trained with
-   chapter 04's `train` on the same number of training tokens (1,536,000) and evaluated on the same 200 val batches.
+2. The race: our `cpu` configuration against nanoGPT's published CPU recipe for shakespeare_char on the same number of
+   training tokens (1,536,000), all scored on the same 200 val batches:
+   - nanoGPT's own `train.py`, run with the recipe's command from a checkout given by `--nanogpt` (the checkout is
+     copied to a temporary directory and its `prepare.py` fed the bundled corpus, so nothing is downloaded), twice,
+     in the order nanoGPT, ours, ..., ours, nanoGPT so that drifting machine load hits both alike;
+   - the same recipe trained with chapter 04's `train` on our model, which isolates what our code changes;
+   - a batch-16 variant between the two batch shapes.
 3. Threads: training steps with 1 vs 2 torch threads (on a shared machine, 2 threads can be much slower).
 
-Usage (from the repo root):  python bench/bench_gpt.py [--quick] [--threads N] [--out PATH]
+Usage (from the repo root):
+    git clone https://github.com/karpathy/nanoGPT /tmp/nanoGPT
+    python bench/bench_gpt.py --threads 2 --nanogpt /tmp/nanoGPT [--nanogpt-source "where the checkout came from"]
+Chapter 06 reads the race against nanoGPT's own code, so the results it uses need `--nanogpt`.
 """
-import argparse, datetime, json, os, platform, statistics, time
+import argparse, datetime, importlib.util, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
 from charlm_nb.data import get_batch, load_text, train_val_split
@@ -18,31 +26,37 @@ from charlm_nb.tokenizer import CharTokenizer
 from charlm_nb.training import estimate_loss, train
 from charlm_nb.gpt import GPT_CONFIGS, GPTLanguageModel
 
-# nanoGPT: python train.py config/train_shakespeare_char.py --device=cpu --compile=False --eval_iters=20
-#   --log_interval=1 --block_size=64 --batch_size=12 --n_layer=4 --n_head=4 --n_embd=128 --max_iters=2000
-#   --lr_decay_iters=2000 --dropout=0.0   (config file: lr 1e-3, min_lr 1e-4, warmup 100, beta2 0.99,
-#   weight_decay 0.1, grad_clip 1.0, eval_interval 250)
+# nanoGPT's README recipe for a CPU (config file: lr 1e-3, min_lr 1e-4, warmup 100, beta2 0.99, weight_decay 0.1,
+# grad_clip 1.0, eval_interval 250, seed 1337):
+NANOGPT_ARGS = ['config/train_shakespeare_char.py', '--device=cpu', '--compile=False', '--eval_iters=20', '--log_interval=1',
+                '--block_size=64', '--batch_size=12', '--n_layer=4', '--n_head=4', '--n_embd=128', '--max_iters=2000',
+                '--lr_decay_iters=2000', '--dropout=0.0']
 NANOGPT_CPU = dict(model=dict(n_embd=128, n_head=4, n_layer=4, block_size=64, dropout=0.0),
                    train=dict(max_iters=2000, eval_interval=200, eval_iters=20, lr=1e-3, batch_size=12,
                               warmup_iters=100, min_lr=1e-4, weight_decay=0.1, grad_clip=1.0))
 DIFFERENCES = [
-    "architecture: both runs use charlm_nb's GPTLanguageModel (ReLU MLP, biases, untied lm_head, plain 0.02 init); "
-    "nanoGPT's model uses GELU, bias=False, weight tying and a 0.02/sqrt(2*n_layer) init on residual projections",
+    "architecture: the recipe run here uses charlm_nb's GPTLanguageModel (ReLU MLP, biases, untied lm_head, plain 0.02 "
+    "init); nanoGPT's model uses GELU, bias=False, weight tying and a 0.02/sqrt(2*n_layer) init on residual projections",
     "optimizer: chapter 04's train uses AdamW with torch's default betas (0.9, 0.999); the recipe uses beta2=0.99",
     "weight decay: recipe 0.1 on 2-D weights only; chapter 04's train applies its weight_decay as AdamW does to all "
     "parameters it is given (see training.train)",
-    "evaluation: every run is scored on the same 200 val batches of 32 x 64 after training (nanoGPT's reported "
-    "1.886 came from its own eval_iters=20 estimate); the curves use each run's eval_iters=20 estimates",
-    "eval_interval 200 steps for the recipe (nanoGPT: 250) so both curves share token positions "
+    "evaluation: every run is scored on the same 200 val batches of 32 x 64 after training (nanoGPT's own printed "
+    "figure is its eval_iters=20 estimate, 20 batches of 12); the curves are each run's own estimates during training "
+    "(recipe runs: 20 batches of 12; cpu config: 8 batches of 32; batch-16 variant: 15 batches of 16)",
+    "eval_interval 200 steps for the recipe on our code (nanoGPT: 250) so both curves share token positions "
     "(every 153,600 training tokens)",
+    "steps: nanoGPT's loop makes one more update than max_iters (2001); its score here is its checkpoint from the "
+    "evaluation at step 2000, i.e. after exactly 1,536,000 training tokens, and its tokens/s counts all 2001 steps",
 ]
 def threads_note(n):
-    "How the thread count of this run compares with nanoGPT's reported run."
-    return (f"threads: all runs here use {n} torch thread(s) (see the threads section of the JSON); nanoGPT's reported "
-            "74 s used torch's default threads (2 on these 2 cores)" + ("" if n == 2 else ", so compare our runs with each other, not with the 74 s"))
+    "How the thread count of this run compares with the issue's reported nanoGPT run."
+    return (f"threads: every run here, nanoGPT's included (OMP_NUM_THREADS), uses {n} torch thread(s) (see the threads "
+            "section of the JSON); the issue's reported 74 s used torch's default threads (2 on these 2 cores)")
 
 TARGET = 1.85
-REPORTED = "nanoGPT's own train.py with the command above on this 2-core machine: val 1.886 (its eval_iters=20 estimate) in 74 s, about 20k tokens/s (figure given in the course's issue, not re-run here: nanoGPT is not installed)"
+REPORTED = ("the course's issue reports nanoGPT's own train.py with this command on this 2-core machine: val 1.886 "
+            "(its eval_iters=20 estimate) in 74 s, about 20k tokens/s; the nanoGPT runs in this file are measured "
+            "here, side by side with ours")
 
 
 def machine_info():
@@ -162,6 +176,62 @@ def race_one(name, cfg, V, train_data, val_data, quick):
     return r
 
 
+def nanogpt_checkout(src, text, workdir):
+    "Copy the nanoGPT checkout `src` into `workdir` and run its shakespeare_char `prepare.py` on `text` (no download)."
+    src = Path(src)
+    for f in ('train.py', 'model.py', 'configurator.py', 'config/train_shakespeare_char.py', 'data/shakespeare_char/prepare.py'):
+        if not (src / f).is_file(): raise FileNotFoundError(f"--nanogpt {str(src)!r} is not a nanoGPT checkout: no {f}")
+    work = Path(workdir) / 'nanoGPT'
+    shutil.copytree(src, work, ignore=shutil.ignore_patterns('.git', 'out*', '*.bin', '*.pkl', 'input.txt'))
+    prep = work / 'data' / 'shakespeare_char'
+    (prep / 'input.txt').write_text(text)  # prepare.py downloads input.txt only when it is missing
+    p = subprocess.run([sys.executable, 'prepare.py'], cwd=prep, capture_output=True, text=True)
+    if p.returncode: raise RuntimeError(f"nanoGPT's prepare.py failed:\n{p.stderr[-2000:]}")
+    return work
+
+
+def race_nanogpt(work, threads, val_data, quick, source):
+    "One run of nanoGPT's own `train.py` with the CPU recipe in `work`; its step-2000 checkpoint scored like our runs."
+    args = list(NANOGPT_ARGS)
+    if quick: args += ['--max_iters=100', '--lr_decay_iters=100', '--warmup_iters=10', '--eval_interval=50']
+    out_dir = work / 'out'
+    shutil.rmtree(out_dir, ignore_errors=True)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONUNBUFFERED='1')
+    la0 = loadavg()
+    t0 = time.perf_counter()
+    p = subprocess.run([sys.executable, 'train.py', *args, f'--out_dir={out_dir}'], cwd=work, env=env,
+                       capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    la1 = loadavg()
+    if p.returncode: raise RuntimeError(f"nanoGPT's train.py failed:\n{p.stderr[-2000:]}")
+    iters = [(int(i), float(ms)) for i, ms in re.findall(r'^iter (\d+): loss [\d.]+, time ([\d.]+)ms', p.stdout, re.M)]
+    evals = [(int(i), float(t), float(v)) for i, t, v in
+             re.findall(r'^step (\d+): train loss ([\d.]+), val loss ([\d.]+)', p.stdout, re.M)]
+    if not iters or not evals: raise RuntimeError(f"could not read nanoGPT's log:\n{p.stdout[-2000:]}")
+    max_iters = int(next(a for a in args[::-1] if a.startswith('--max_iters=')).split('=')[1])
+    B, T = 12, 64
+    seconds = sum(ms for _, ms in iters) / 1000  # every iteration's dt, evaluations included, as nanoGPT logs them
+    # nanoGPT saves a checkpoint whenever its val estimate improves, normally last at step max_iters (its last
+    # evaluation, after exactly max_iters * B * T training tokens); score it with the model class of the same checkout
+    ck = torch.load(out_dir / 'ckpt.pt', map_location='cpu', weights_only=True)
+    spec = importlib.util.spec_from_file_location('nanogpt_model', work / 'model.py')
+    ng = importlib.util.module_from_spec(spec); spec.loader.exec_module(ng)
+    model = ng.GPT(ng.GPTConfig(**ck['model_args']))
+    model.load_state_dict(ck['model'])
+    val = estimate_loss(model, {'val': val_data}, eval_iters=4 if quick else 200, batch_size=32, block_size=T,
+                        device='cpu', generator=torch.Generator().manual_seed(2024))['val']
+    r = dict(name="nanoGPT's own train.py (B=12, 2000 steps)", source=source,
+             command='python train.py ' + ' '.join(args), train_tokens=max_iters * B * T, steps_run=len(iters),
+             scored_step=ck['iter_num'], scored_tokens=ck['iter_num'] * B * T,
+             val_loss=val, val_reported=evals[-1][2], best_val_during_training=min(v for *_, v in evals),
+             seconds=seconds, wall_seconds=wall, tokens_per_sec=len(iters) * B * T / seconds,
+             loadavg_before=la0, loadavg_after=la1,
+             curve=dict(step=[i for i, *_ in evals], tokens=[i * B * T for i, *_ in evals],
+                        train=[t for _, t, _ in evals], val=[v for *_, v in evals]))
+    print({k: v for k, v in r.items() if k != 'curve'}, flush=True)
+    return r
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--quick', action='store_true', help='tiny smoke run (not for the chapter)')
@@ -170,6 +240,9 @@ def main():
                     help="rerun only this part and merge it into the existing output JSON")
     ap.add_argument('--threads', type=int, default=1,
                     help='torch threads for the race and attention benchmarks (default 1: see the threads section)')
+    ap.add_argument('--nanogpt', default=None, help="a checkout of karpathy/nanoGPT: race its own train.py too")
+    ap.add_argument('--nanogpt-source', default=None, help="where that checkout came from (recorded in the JSON; "
+                    "default: its git commit if it is a git checkout)")
     args = ap.parse_args()
     out = Path(args.out or ('/tmp/gpt_quick.json' if args.quick else Path(__file__).parent / 'results' / 'gpt.json'))
     torch.set_num_threads(args.threads)
@@ -196,7 +269,7 @@ def main():
                                 torch_threads=args.threads)
         if 'race' in old: old['race'].update(differences=DIFFERENCES + [threads_note(old.get('torch_threads', 1))], reported_nanogpt=REPORTED)  # text only
         res = old
-    else: res = run_all(args, res, cpu, shapes, V, train_data, val_data)
+    else: res = run_all(args, res, cpu, shapes, V, train_data, val_data, text)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix('.tmp')
     tmp.write_text(json.dumps(res, indent=1) + '\n')
@@ -204,24 +277,49 @@ def main():
     print('wrote', out)
 
 
-def run_all(args, res, cpu, shapes, V, train_data, val_data):
+def checkout_source(path):
+    "The git commit of a checkout, if it is one."
+    try:
+        out = subprocess.run(['git', '-C', str(path), 'rev-parse', 'HEAD'], capture_output=True, text=True, check=True)
+        return f"git checkout of karpathy/nanoGPT at commit {out.stdout.strip()}"
+    except (OSError, subprocess.CalledProcessError): return f"{path} (not a git checkout)"
+
+
+def run_all(args, res, cpu, shapes, V, train_data, val_data, text):
     res['threads'] = bench_threads(train_data, V, cpu['model'], cpu['train']['batch_size'],
                                    rounds=2 if args.quick else 4, steps=2 if args.quick else 10)
     ours = dict(model=cpu['model'], train=cpu['train'])
-    la0 = loadavg()
-    base = race_one('nanoGPT CPU recipe (B=12, 2000 steps)', NANOGPT_CPU, V, train_data, val_data, args.quick)
-    mine = race_one(f"ours: cpu config (B={cpu['train']['batch_size']}, {cpu['train']['max_iters']} steps)", ours, V,
-                    train_data, val_data, args.quick)
+    ours_name = f"ours: cpu config (B={cpu['train']['batch_size']}, {cpu['train']['max_iters']} steps)"
     b16 = dict(model=cpu['model'], train=dict(cpu['train'], batch_size=16, max_iters=1500, eval_interval=150,
                                               eval_iters=15, lr=2e-3, min_lr=1e-4, warmup_iters=100))
-    variant = race_one('variant: smaller batch (B=16, 1500 steps)', b16, V, train_data, val_data, args.quick)
-    res['race'] = dict(target=TARGET, reported_nanogpt=REPORTED, loadavg=dict(before=la0, after=loadavg()), baseline=base, ours=mine,
-                       variants=[variant],
-                       same_train_tokens=base['train_tokens'] == mine['train_tokens'],
-                       val_ratio=mine['val_loss'] / base['val_loss'],
-                       speed_ratio=mine['tokens_per_sec'] / base['tokens_per_sec'],
+    la0 = loadavg()
+    with tempfile.TemporaryDirectory() as d:
+        # order: nanoGPT, ours, recipe on our code, variant, ours, nanoGPT (drifting load hits both sides alike)
+        work = nanogpt_checkout(args.nanogpt, text, d) if args.nanogpt else None
+        source = args.nanogpt_source or (checkout_source(args.nanogpt) if args.nanogpt else None)
+        nano = [race_nanogpt(work, args.threads, val_data, args.quick, source)] if work else []
+        mine = [race_one(ours_name, ours, V, train_data, val_data, args.quick)]
+        base = race_one('recipe on our code (B=12, 2000 steps)', NANOGPT_CPU, V, train_data, val_data, args.quick)
+        variant = race_one('variant: smaller batch (B=16, 1500 steps)', b16, V, train_data, val_data, args.quick)
+        if work:
+            mine.append(race_one(ours_name, ours, V, train_data, val_data, args.quick))
+            nano.append(race_nanogpt(work, args.threads, val_data, args.quick, source))
+    mean_rate = lambda rs: statistics.mean(r['tokens_per_sec'] for r in rs)
+    res['race'] = dict(target=TARGET, reported_nanogpt=REPORTED, loadavg=dict(before=la0, after=loadavg()),
+                       baseline=base, ours=mine[0], variants=[variant],
+                       same_train_tokens=base['train_tokens'] == mine[0]['train_tokens'],
+                       val_ratio=mine[0]['val_loss'] / base['val_loss'],
+                       speed_ratio=mine[0]['tokens_per_sec'] / base['tokens_per_sec'],
                        differences=DIFFERENCES + [threads_note(args.threads)])
-
+    if nano:
+        res['race']['nanogpt'] = dict(
+            runs=nano, ours_runs=mine, same_train_tokens=all(r['scored_tokens'] == mine[0]['train_tokens'] for r in nano),
+            val_loss=nano[0]['val_loss'], val_repeatable=len({r['val_loss'] for r in nano}) == 1,
+            tokens_per_sec=mean_rate(nano), ours_tokens_per_sec=mean_rate(mine),
+            speed_ratio=mean_rate(mine) / mean_rate(nano), val_ratio=mine[0]['val_loss'] / nano[0]['val_loss'],
+            method=("nanoGPT's train.py in a subprocess and our cpu config in this process, in the order nanoGPT, "
+                    "ours, [recipe on our code, variant], ours, nanoGPT; tokens/s = training steps x 12 x 64 (ours: "
+                    "x 32 x 64) / loop seconds, evaluations included, averaged over the two runs of each"))
     la = loadavg()
     res['attention'] = dict(bench_attention(train_data, V, shapes, rounds=2 if args.quick else 4,
                                             steps=1 if args.quick else 3),

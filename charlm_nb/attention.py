@@ -5,10 +5,11 @@
 # %% auto #0
 __all__ = ['xbow_loop', 'xbow_matmul', 'xbow_softmax', 'Head', 'AttentionLanguageModel']
 
-# %% ../nbs/05_attention.ipynb #60d21b45
+# %% ../nbs/05_attention.ipynb #fd5de4ba
 import torch
 from torch import nn, Tensor
 from torch.nn import functional as F
+from .data import check_positive_ints
 
 # %% ../nbs/05_attention.ipynb #50b24737
 def _check_btc(x):
@@ -51,7 +52,7 @@ def xbow_softmax(x:Tensor, # (B,T,C) floating point
     wei = F.softmax(wei, dim=-1)                                 # (T,T), rows sum to 1
     return wei @ x                                               # (B,T,C)
 
-# %% ../nbs/05_attention.ipynb #8ecc4346
+# %% ../nbs/05_attention.ipynb #f81fcdd5
 class Head(nn.Module):
     "One head of causal (masked) self-attention."
     def __init__(self,
@@ -60,8 +61,7 @@ class Head(nn.Module):
                  block_size:int,     # longest sequence T the head accepts (size of the causal mask)
                  dropout:float=0.0): # dropout probability on the attention weights
         super().__init__()
-        for name, v in (('n_embd', n_embd), ('head_size', head_size), ('block_size', block_size)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ValueError(f"{name} must be a positive int, got {v!r}")
+        check_positive_ints(n_embd=n_embd, head_size=head_size, block_size=block_size)
         if not 0.0 <= dropout < 1.0: raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         self.n_embd, self.head_size, self.block_size = n_embd, head_size, block_size
         self.key   = nn.Linear(n_embd, head_size, bias=False)
@@ -93,7 +93,7 @@ class Head(nn.Module):
 # %% ../nbs/05_attention.ipynb #03bb0c5a
 from .bigram import check_tokens, generate_tokens
 
-# %% ../nbs/05_attention.ipynb #191809ef
+# %% ../nbs/05_attention.ipynb #637a7889
 class AttentionLanguageModel(nn.Module):
     "Token and position embeddings, one head of causal self-attention, and a linear layer to next-token logits."
     def __init__(self,
@@ -103,7 +103,7 @@ class AttentionLanguageModel(nn.Module):
                  head_size:int=None, # channels of the attention head; None → `n_embd`
                  dropout:float=0.0): # dropout on the attention weights
         super().__init__()
-        if not isinstance(vocab_size, int) or vocab_size < 1: raise ValueError(f"vocab_size must be a positive int, got {vocab_size!r}")
+        check_positive_ints(vocab_size=vocab_size)
         head_size = n_embd if head_size is None else head_size
         self.vocab_size, self.n_embd, self.block_size, self.head_size, self.dropout = vocab_size, n_embd, block_size, head_size, dropout
         self.sa_head = Head(n_embd, head_size, block_size, dropout)   # validates n_embd, head_size, block_size, dropout

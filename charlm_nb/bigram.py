@@ -5,12 +5,13 @@
 # %% auto #0
 __all__ = ['check_tokens', 'next_token_probs', 'generate_tokens', 'BigramLanguageModel']
 
-# %% ../nbs/03_bigram_nn.ipynb #0cae7909
+# %% ../nbs/03_bigram_nn.ipynb #b6bfc8fc
 from bisect import bisect_right
 import torch
 import torch.nn as nn
 from torch import Tensor
 from torch.nn import functional as F
+from .data import check_positive_ints
 
 # %% ../nbs/03_bigram_nn.ipynb #08bd5c97
 def _check_int(t, name:str, vocab_size:int):
@@ -84,13 +85,12 @@ def generate_tokens(model:nn.Module, # `model(idx)` returns `(logits (B,T,V), lo
     finally: model.train(was_training)
     return out
 
-# %% ../nbs/03_bigram_nn.ipynb #ef6832e0
+# %% ../nbs/03_bigram_nn.ipynb #0c4065ab
 class BigramLanguageModel(nn.Module):
     "Each token reads the logits for the next token straight off a (V,V) lookup table."
     def __init__(self, vocab_size:int): # number of symbols V
         super().__init__()
-        if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 1:
-            raise ValueError(f"vocab_size must be a positive int, got {vocab_size!r}")
+        check_positive_ints(vocab_size=vocab_size)
         self.vocab_size = vocab_size
         self.token_embedding_table = nn.Embedding(vocab_size, vocab_size)
 

@@ -6,15 +6,16 @@
 __all__ = ['ATTENTION_KINDS', 'GPT_CONFIGS', 'MultiHeadAttention', 'FeedForward', 'Block', 'init_weights', 'GPTLanguageModel',
            'gpt_from_config']
 
-# %% ../nbs/06_gpt.ipynb #bf32302c
+# %% ../nbs/06_gpt.ipynb #5017b128
 import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from .data import check_positive_ints
 from .bigram import check_tokens, generate_tokens
 from .attention import Head
 
-# %% ../nbs/06_gpt.ipynb #a5fc31e4
+# %% ../nbs/06_gpt.ipynb #c98aa90c
 ATTENTION_KINDS = ('sdpa', 'explicit')
 
 class MultiHeadAttention(nn.Module):
@@ -27,7 +28,7 @@ class MultiHeadAttention(nn.Module):
                  attention:str='sdpa', # 'explicit' (chapter 05's `Head`s) or 'sdpa' (F.scaled_dot_product_attention)
                 ):
         super().__init__()
-        if not (isinstance(n_head, int) and n_head >= 1): raise ValueError(f"n_head must be a positive int, got {n_head!r}")
+        check_positive_ints(n_embd=n_embd, n_head=n_head, block_size=block_size)
         if n_embd % n_head: raise ValueError(f"n_embd ({n_embd}) must be divisible by n_head ({n_head})")
         self.n_head, self.head_size, self.dropout_p = n_head, n_embd // n_head, dropout
         self.attention = attention
@@ -100,7 +101,7 @@ def init_weights(module:nn.Module): # apply with `model.apply(init_weights)`
     if isinstance(module, (nn.Linear, nn.Embedding)): nn.init.normal_(module.weight, mean=0.0, std=0.02)
     if isinstance(module, nn.Linear) and module.bias is not None: nn.init.zeros_(module.bias)
 
-# %% ../nbs/06_gpt.ipynb #55708468
+# %% ../nbs/06_gpt.ipynb #7a9ca019
 class GPTLanguageModel(nn.Module):
     "Decoder-only Transformer: token + position embeddings, `n_layer` `Block`s, final LayerNorm, linear head to logits."
     def __init__(self,
@@ -113,8 +114,7 @@ class GPTLanguageModel(nn.Module):
                  attention:str='sdpa', # 'sdpa' (fused kernel) or 'explicit' (chapter 05's `Head`s); same parameters
                 ):
         super().__init__()
-        for k, v in dict(vocab_size=vocab_size, n_embd=n_embd, n_head=n_head, n_layer=n_layer, block_size=block_size).items():
-            if not (isinstance(v, int) and v >= 1): raise ValueError(f"{k} must be a positive int, got {v!r}")
+        check_positive_ints(vocab_size=vocab_size, n_embd=n_embd, n_head=n_head, n_layer=n_layer, block_size=block_size)
         if n_embd % n_head: raise ValueError(f"n_embd ({n_embd}) must be divisible by n_head ({n_head})")
         if not 0.0 <= dropout < 1.0: raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         self._config = dict(vocab_size=vocab_size, n_embd=n_embd, n_head=n_head, n_layer=n_layer,
