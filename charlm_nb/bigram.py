@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['check_tokens', 'next_token_probs', 'generate_tokens', 'BigramLanguageModel']
 
-# %% ../nbs/03_bigram_nn.ipynb #b6bfc8fc
+# %% ../nbs/03_bigram_nn.ipynb #a766aaf7
 from bisect import bisect_right
 import torch
 import torch.nn as nn
 from torch import Tensor
 from torch.nn import functional as F
-from .data import check_positive_ints
+from .data import check_positive_ints, check_nonnegative_ints
 
 # %% ../nbs/03_bigram_nn.ipynb #08bd5c97
 def _check_int(t, name:str, vocab_size:int):
@@ -54,7 +54,7 @@ def next_token_probs(logits:Tensor, # (..., V) logits for the next token
         logits = logits.masked_fill(logits < v[..., [-1]], float('-inf'))
     return F.softmax(logits, dim=-1)
 
-# %% ../nbs/03_bigram_nn.ipynb #0eafa620
+# %% ../nbs/03_bigram_nn.ipynb #309f34d8
 @torch.no_grad()
 def generate_tokens(model:nn.Module, # `model(idx)` returns `(logits (B,T,V), loss)`
                     idx:Tensor, # (B,T) context to continue
@@ -66,7 +66,7 @@ def generate_tokens(model:nn.Module, # `model(idx)` returns `(logits (B,T,V), lo
                    )->Tensor: # (B, T+max_new_tokens)
     "Sample `max_new_tokens` tokens one at a time, each from `next_token_probs` of the logits at the last position."
     _check_sampling(temperature, top_k)
-    if max_new_tokens < 0: raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
+    check_nonnegative_ints(max_new_tokens=max_new_tokens)
     if block_size is not None and block_size < 1: raise ValueError(f"block_size must be >= 1 or None, got {block_size}")
     if not isinstance(idx, Tensor) or idx.dim() != 2 or idx.shape[1] < 1:
         raise ValueError(f"idx must be a (B,T) tensor with T >= 1, got {getattr(idx, 'shape', type(idx).__name__)}")
@@ -85,7 +85,7 @@ def generate_tokens(model:nn.Module, # `model(idx)` returns `(logits (B,T,V), lo
     finally: model.train(was_training)
     return out
 
-# %% ../nbs/03_bigram_nn.ipynb #0c4065ab
+# %% ../nbs/03_bigram_nn.ipynb #eb6e4577
 class BigramLanguageModel(nn.Module):
     "Each token reads the logits for the next token straight off a (V,V) lookup table."
     def __init__(self, vocab_size:int): # number of symbols V
@@ -127,7 +127,7 @@ class BigramLanguageModel(nn.Module):
                 )->Tensor: # (B, T+max_new_tokens)
         "Sample from `next_token_table` by inverse-CDF lookup of float64 uniforms; only the last token of `idx` matters."
         _check_sampling(temperature, top_k)
-        if max_new_tokens < 0: raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
+        check_nonnegative_ints(max_new_tokens=max_new_tokens)
         check_tokens(idx, self.vocab_size)
         B, T = idx.shape
         if T < 1: raise ValueError(f"idx must be a (B,T) tensor with T >= 1, got {tuple(idx.shape)}")

@@ -10,7 +10,8 @@ import httpx, torch
 
 # %% auto #0
 __all__ = ['BUNDLED', 'get_device', 'ChecksumError', 'corpus_path', 'atomic_write', 'DownloadError', 'default_cache_dir',
-           'cache_path', 'download', 'load_text', 'load_words', 'train_val_split', 'check_positive_ints', 'get_batch']
+           'cache_path', 'download', 'load_text', 'load_words', 'train_val_split', 'check_positive_ints',
+           'check_nonnegative_ints', 'get_batch']
 
 # %% ../nbs/00_data.ipynb #64f479ba
 def get_device(device:str|torch.device|None=None, # None or 'auto' picks the best available; else e.g. 'cpu', 'cuda:0', 'mps'
@@ -191,11 +192,18 @@ def train_val_split(data, # a str, list or 1-D tensor
     n = int(frac*len(data))
     return data[:n], data[n:]
 
-# %% ../nbs/00_data.ipynb #36e1aed6
+# %% ../nbs/00_data.ipynb #3081fef1
+def _check_ints(low:int, what:str, values:dict):
+    for nm, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < low: raise ValueError(f"{nm} must be {what}, got {v!r}")
+
 def check_positive_ints(**values): # name=value pairs, e.g. `batch_size=32`
     "Raise a ValueError naming the first value that is not a positive int (bools are refused too)."
-    for nm, v in values.items():
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{nm} must be a positive int, got {v!r}")
+    _check_ints(1, 'a positive int', values)
+
+def check_nonnegative_ints(**values): # name=value pairs, e.g. `warmup_iters=0`
+    "Raise a ValueError naming the first value that is not an int >= 0 (bools are refused too)."
+    _check_ints(0, 'an int >= 0', values)
 
 # %% ../nbs/00_data.ipynb #70c35562
 def get_batch(data:torch.Tensor, # 1-D tensor of token ids
