@@ -192,8 +192,9 @@ def train_val_split(data, # a str, list or 1-D tensor
     n = int(frac*len(data))
     return data[:n], data[n:]
 
-# %% ../nbs/00_data.ipynb #3081fef1
+# %% ../nbs/00_data.ipynb #0336b7cc
 def _check_ints(low:int, what:str, values:dict):
+    "Raise a ValueError naming the first of `values` that is not an int >= `low` (described as `what`)."
     for nm, v in values.items():
         if isinstance(v, bool) or not isinstance(v, int) or v < low: raise ValueError(f"{nm} must be {what}, got {v!r}")
 
