@@ -154,6 +154,12 @@ def bench_threads(data, V, cfg, B, rounds, steps):
     return res
 
 
+def score_val(model, val_data, block_size, quick):
+    "Mean val loss of `model` on the fixed batches every run of the race is scored on (200 batches of 32, seed 2024)."
+    return estimate_loss(model, {'val': val_data}, eval_iters=4 if quick else 200, batch_size=32, block_size=block_size,
+                         device='cpu', generator=torch.Generator().manual_seed(2024))['val']
+
+
 def race_one(name, cfg, V, train_data, val_data, quick):
     tr = dict(cfg['train'])
     if quick: tr.update(max_iters=tr['max_iters'] // 20, eval_interval=tr['eval_interval'] // 20, eval_iters=2)
@@ -165,8 +171,7 @@ def race_one(name, cfg, V, train_data, val_data, quick):
     h = train(model, train_data, val_data, block_size=T, device='cpu', seed=1337, progress=False, **tr)
     wall = time.perf_counter() - t0
     la1 = loadavg()
-    val = estimate_loss(model, {'val': val_data}, eval_iters=4 if quick else 200, batch_size=32, block_size=T,
-                        device='cpu', generator=torch.Generator().manual_seed(2024))['val']
+    val = score_val(model, val_data, T, quick)
     tokens = tr['max_iters'] * B * T
     r = dict(name=name, config=dict(model=cfg['model'], train=tr), train_tokens=tokens, val_loss=val,
              best_val_during_training=h['best_val'], seconds=h['seconds'], wall_seconds=wall,
@@ -192,8 +197,10 @@ def nanogpt_checkout(src, text, workdir):
 
 def race_nanogpt(work, threads, val_data, quick, source):
     "One run of nanoGPT's own `train.py` with the CPU recipe in `work`; its step-2000 checkpoint scored like our runs."
+    max_iters = 100 if quick else NANOGPT_CPU['train']['max_iters']
+    B, T = NANOGPT_CPU['train']['batch_size'], NANOGPT_CPU['model']['block_size']  # the recipe's, as in NANOGPT_ARGS
     args = list(NANOGPT_ARGS)
-    if quick: args += ['--max_iters=100', '--lr_decay_iters=100', '--warmup_iters=10', '--eval_interval=50']
+    if quick: args += [f'--max_iters={max_iters}', f'--lr_decay_iters={max_iters}', '--warmup_iters=10', '--eval_interval=50']
     out_dir = work / 'out'
     shutil.rmtree(out_dir, ignore_errors=True)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONUNBUFFERED='1')
@@ -208,8 +215,6 @@ def race_nanogpt(work, threads, val_data, quick, source):
     evals = [(int(i), float(t), float(v)) for i, t, v in
              re.findall(r'^step (\d+): train loss ([\d.]+), val loss ([\d.]+)', p.stdout, re.M)]
     if not iters or not evals: raise RuntimeError(f"could not read nanoGPT's log:\n{p.stdout[-2000:]}")
-    max_iters = int(next(a for a in args[::-1] if a.startswith('--max_iters=')).split('=')[1])
-    B, T = 12, 64
     seconds = sum(ms for _, ms in iters) / 1000  # every iteration's dt, evaluations included, as nanoGPT logs them
     # nanoGPT saves a checkpoint whenever its val estimate improves, normally last at step max_iters (its last
     # evaluation, after exactly max_iters * B * T training tokens); score it with the model class of the same checkout
@@ -218,8 +223,7 @@ def race_nanogpt(work, threads, val_data, quick, source):
     ng = importlib.util.module_from_spec(spec); spec.loader.exec_module(ng)
     model = ng.GPT(ng.GPTConfig(**ck['model_args']))
     model.load_state_dict(ck['model'])
-    val = estimate_loss(model, {'val': val_data}, eval_iters=4 if quick else 200, batch_size=32, block_size=T,
-                        device='cpu', generator=torch.Generator().manual_seed(2024))['val']
+    val = score_val(model, val_data, T, quick)
     r = dict(name="nanoGPT's own train.py (B=12, 2000 steps)", source=source,
              command='python train.py ' + ' '.join(args), train_tokens=max_iters * B * T, steps_run=len(iters),
              scored_step=ck['iter_num'], scored_tokens=ck['iter_num'] * B * T,
