@@ -6,16 +6,16 @@
 __all__ = ['ATTENTION_KINDS', 'GPT_CONFIGS', 'MultiHeadAttention', 'FeedForward', 'Block', 'init_weights', 'GPTLanguageModel',
            'gpt_from_config']
 
-# %% ../nbs/06_gpt.ipynb #5017b128
+# %% ../nbs/06_gpt.ipynb #ce20344c
 import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .data import check_positive_ints
 from .bigram import check_tokens, generate_tokens
-from .attention import Head
+from .attention import Head, KVCache, generate_cached
 
-# %% ../nbs/06_gpt.ipynb #c98aa90c
+# %% ../nbs/06_gpt.ipynb #96436b6d
 ATTENTION_KINDS = ('sdpa', 'explicit')
 
 class MultiHeadAttention(nn.Module):
@@ -45,21 +45,29 @@ class MultiHeadAttention(nn.Module):
         if kind not in ATTENTION_KINDS: raise ValueError(f"attention must be one of {ATTENTION_KINDS}, got {kind!r}")
         self._attention = kind
 
-    def _sdpa(self, x):
+    def _sdpa(self, x, cache=None, slot=0):
         B, T, C = x.shape
         hs = self.heads
         w = torch.cat([torch.cat([h.query.weight for h in hs]), torch.cat([h.key.weight for h in hs]),
                        torch.cat([h.value.weight for h in hs])])  # (3C, C): all heads' q, k, v in one matrix
         qkv = F.linear(x, w).view(B, T, 3, self.n_head, self.head_size)  # (B,T,3,nh,hs)
         q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B,nh,T,hs)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True,
-                                           dropout_p=self.dropout_p if self.training else 0.0)  # (B,nh,T,hs)
+        drop = self.dropout_p if self.training else 0.0
+        P = 0 if cache is None else cache.pos  # positions already in the cache
+        if cache is not None: kc, vc = cache.update(slot, k, v)  # (B,nh,P+T,hs): slots slot..slot+nh-1, one per head
+        if P == 0: y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=drop)  # (B,nh,T,hs)
+        else:  # T new queries against all P+T keys: rows P..P+T-1 of the causal mask (nothing to mask for one query)
+            mask = None if T == 1 else hs[0].tril[P:P+T, :P+T].bool()  # (T,P+T)
+            y = F.scaled_dot_product_attention(q, kc, vc, attn_mask=mask, dropout_p=drop)  # (B,nh,T,hs)
         return y.transpose(1, 2).reshape(B, T, C)  # (B,T,C): heads side by side, as torch.cat would put them
 
-    def forward(self, x:torch.Tensor): # (B,T,C) → (B,T,C)
+    def forward(self, x:torch.Tensor, # (B,T,C) → (B,T,C)
+                cache:KVCache|None=None, # keys and values of earlier positions (see "Sampling with a key/value cache")
+                slot:int=0, # the cache slot of the first head; head i uses slot + i
+               ):
         "All heads side by side, concatenated, then projected back to `n_embd`."
-        if self.attention == 'explicit': out = torch.cat([h(x) for h in self.heads], dim=-1)  # (B,T,C)
-        else: out = self._sdpa(x)  # (B,T,C)
+        if self.attention == 'explicit': out = torch.cat([h(x, cache, slot + i) for i, h in enumerate(self.heads)], dim=-1)  # (B,T,C)
+        else: out = self._sdpa(x, cache, slot)  # (B,T,C)
         return self.dropout(self.proj(out))
 
 # %% ../nbs/06_gpt.ipynb #f2272f35
@@ -76,7 +84,7 @@ class FeedForward(nn.Module):
         "The same small MLP applied to every position on its own."
         return self.net(x)
 
-# %% ../nbs/06_gpt.ipynb #48e7c607
+# %% ../nbs/06_gpt.ipynb #8e2d8112
 class Block(nn.Module):
     "Transformer block: communication (multi-head attention) then computation (feed-forward), each a pre-norm residual branch."
     def __init__(self,
@@ -90,9 +98,12 @@ class Block(nn.Module):
         self.sa = MultiHeadAttention(n_embd, n_head, block_size, dropout, attention)
         self.ffwd = FeedForward(n_embd, dropout)
         self.ln1, self.ln2 = nn.LayerNorm(n_embd), nn.LayerNorm(n_embd)
-    def forward(self, x:torch.Tensor): # (B,T,C) → (B,T,C)
+    def forward(self, x:torch.Tensor, # (B,T,C) → (B,T,C)
+                cache:KVCache|None=None, # keys and values of earlier positions, or None
+                slot:int=0, # the cache slot of this block's first head
+               ):
         "Communicate (attention), then compute (feed-forward), each as a pre-norm residual branch."
-        x = x + self.sa(self.ln1(x))
+        x = x + self.sa(self.ln1(x), cache, slot)
         return x + self.ffwd(self.ln2(x))
 
 # %% ../nbs/06_gpt.ipynb #d37e19c0
@@ -101,7 +112,7 @@ def init_weights(module:nn.Module): # apply with `model.apply(init_weights)`
     if isinstance(module, (nn.Linear, nn.Embedding)): nn.init.normal_(module.weight, mean=0.0, std=0.02)
     if isinstance(module, nn.Linear) and module.bias is not None: nn.init.zeros_(module.bias)
 
-# %% ../nbs/06_gpt.ipynb #7a9ca019
+# %% ../nbs/06_gpt.ipynb #404b79d1
 class GPTLanguageModel(nn.Module):
     "Decoder-only Transformer: token + position embeddings, `n_layer` `Block`s, final LayerNorm, linear head to logits."
     def __init__(self,
@@ -142,17 +153,31 @@ class GPTLanguageModel(nn.Module):
     def forward(self,
                 idx:torch.Tensor, # (B,T) token ids, T <= block_size
                 targets:torch.Tensor|None=None, # (B,T) next-token ids, or None
+                cache:KVCache|None=None, # from `new_cache`: `idx` continues the `cache.pos` positions in it
                ):
         "Next-token logits at every position and, given `targets`, their mean cross-entropy loss."
         check_tokens(idx, self.vocab_size, targets)
         B, T = idx.shape
-        if T > self.block_size: raise ValueError(f"sequence length {T} exceeds block_size {self.block_size}")
+        P = 0 if cache is None else cache.pos  # positions before idx
+        if P + T > self.block_size:
+            raise ValueError(f"sequence length {T} exceeds block_size {self.block_size}" + (f" with {P} cached positions" if P else ''))
         tok_emb = self.token_embedding_table(idx)  # (B,T,C)
-        pos_emb = self.position_embedding_table(torch.arange(T, device=idx.device))  # (T,C)
-        x = self.blocks(tok_emb + pos_emb)  # (B,T,C)
+        pos_emb = self.position_embedding_table(torch.arange(P, P + T, device=idx.device))  # (T,C): positions P..P+T-1
+        x = tok_emb + pos_emb  # (B,T,C)
+        if cache is None: x = self.blocks(x)  # (B,T,C)
+        else:
+            nh = self._config['n_head']
+            for i, block in enumerate(self.blocks): x = block(x, cache, i * nh)  # block i: slots i*nh..(i+1)*nh-1
+            cache.advance(T)
         logits = self.lm_head(self.ln_f(x))  # (B,T,V)
         loss = None if targets is None else F.cross_entropy(logits.view(B*T, -1), targets.reshape(B*T))
         return logits, loss
+
+    def new_cache(self, B:int, # batch size
+                 ) -> KVCache: # empty: n_layer × n_head slots of `block_size` positions
+        "An empty `KVCache` for sampling `B` sequences: 2 × n_layer × B × block_size × n_embd numbers."
+        c, w = self._config, self.lm_head.weight
+        return KVCache(c['n_layer'] * c['n_head'], B, self.block_size, c['n_embd'] // c['n_head'], dtype=w.dtype, device=w.device)
 
     def generate(self,
                  idx:torch.Tensor, # (B,T) context token ids
@@ -160,10 +185,12 @@ class GPTLanguageModel(nn.Module):
                  generator:torch.Generator|None=None, # CPU generator for reproducible sampling
                  temperature:float=1.0, # >1 flatter, <1 sharper distribution
                  top_k:int|None=None, # sample only among the k most likely tokens
+                 use_cache:bool=True, # reuse keys and values (`generate_cached`); False: recompute the context every step
                 ) -> torch.Tensor: # (B, T+max_new_tokens)
-        "Sample `max_new_tokens` tokens, feeding back at most the last `block_size` (`generate_tokens` samples in eval mode)."
-        return generate_tokens(self, idx, max_new_tokens, block_size=self.block_size, generator=generator,
-                               temperature=temperature, top_k=top_k)
+        "Sample `max_new_tokens` tokens in eval mode, feeding back at most the last `block_size`; the same tokens with or without the cache."
+        gen = generate_cached if use_cache else generate_tokens
+        return gen(self, idx, max_new_tokens, block_size=self.block_size, generator=generator,
+                   temperature=temperature, top_k=top_k)
 
 # %% ../nbs/06_gpt.ipynb #009bff6b
 GPT_CONFIGS = {
