@@ -1,84 +1,66 @@
 #!/usr/bin/env python
-"""Benchmark: the lecture's bigram training loop vs `charlm_nb.training.train`, side by side in one process.
+"""Benchmark: the lecture's own `bigram.py` vs `charlm_nb.training.train`, side by side on one machine, same threads.
 
-Both sides train `BigramLanguageModel` on Tiny Shakespeare with the lecture's hyper-parameters (batch 32, block 8,
-3000 steps, AdamW lr 1e-2, evaluation every 300 steps over 200 batches per split, plus a final evaluation) from the
-same seed. The lecture side is the loop as written in the lecture: `get_batch` stacks a Python list of slices, and
-`estimate_loss` loops over 200 batches per split calling `.item()` on each. The other side is
-`train(..., progress=False)`. Runs alternate (lecture, train, lecture, train, ...) and the median is reported, because
-the machine may be shared. Wall time, CPU time, training tokens per second, the final val loss each loop reports,
-and the exact val NLL of each final model (every position of the val split, the same measure for both) are printed
-and written to bench/results/training.json.
+The lecture side is the lecture's script itself (`bigram.py` from a checkout of karpathy/ng-video-lecture, given by
+`--lecture`), unmodified, run in a subprocess whose working directory holds the bundled Tiny Shakespeare as
+`input.txt` (the script reads it from there). It trains the bigram model with the lecture's settings (batch 32, block 8,
+3000 steps, AdamW lr 1e-2, an evaluation of 200 batches per split every 300 steps), then samples 500 characters.
 
-Usage: python bench/bench_training.py [--repeats 3] [--threads N] [--out bench/results/training.json]
+Our side is a script doing the same job with charlm_nb: load the corpus, build `BigramLanguageModel`, `train(...)` with
+the same settings (plus a final evaluation at step 3000), sample 500 characters with `sample_text`.
+
+Both scripts run in a fresh Python process through the same small harness (`runpy.run_path`), which times the script
+from its first line (imports included) to its last, then scores the script's final `model` on the whole val split
+(exact mean NLL, the same measure for both). Our script also reports how long the `train(...)` call took. The runs
+alternate lecture, ours, ours, lecture, ... so that drifting machine load hits both alike; medians are reported.
+
+Usage: python bench/bench_training.py --lecture /path/to/ng-video-lecture [--repeats 3] [--threads 2]
 """
-import argparse, datetime, json, os, platform, statistics, sys, time
+import argparse, datetime, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
-# Idle OpenMP workers sleep instead of spinning (set before torch loads OpenMP). On a machine shared with other jobs,
-# spinning workers burn the CPU the others need and stall whenever a sibling thread is descheduled; with the default
-# policy both loops here ran 5-20x slower and the comparison measured the scheduler. Same setting for both sides;
-# recorded in the JSON. Override by setting OMP_WAIT_POLICY yourself.
+# Idle OpenMP workers sleep instead of spinning (inherited by both subprocesses). On a machine shared with other jobs,
+# spinning workers burn the CPU the others need and stall whenever a sibling thread is descheduled. Same setting for
+# both sides; recorded in the JSON. Override by setting OMP_WAIT_POLICY yourself.
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
 HP = dict(batch_size=32, block_size=8, max_iters=3000, eval_interval=300, eval_iters=200, lr=1e-2, seed=1337)
 
+# Runs a script with runpy, times it, scores its final `model` on its `val_data` (every position), prints one JSON line.
+HARNESS = r'''
+import json, runpy, sys, time
+t0 = time.perf_counter()
+g = runpy.run_path(sys.argv[1], run_name='__main__')
+script_seconds = time.perf_counter() - t0
+import torch
+model, val = g['model'], g['val_data']
+with torch.no_grad():
+    model.eval()
+    _, loss = model(val[:-1][None], val[1:][None])
+print('BENCH_JSON ' + json.dumps(dict(script_seconds=script_seconds, val_exact=loss.item(), threads=torch.get_num_threads(),
+                                      extra=g.get('BENCH_EXTRA'))))
+'''
 
-def lecture_loop(torch, BigramLanguageModel, train_data, val_data, vocab_size, batch_size, block_size, max_iters,
-                 eval_interval, eval_iters, lr, seed):
-    "The lecture's bigram script (bigram.py), unchanged apart from being a function and a final evaluation."
-    torch.manual_seed(seed)
-    model = BigramLanguageModel(vocab_size)
-
-    def get_batch(split):
-        data = train_data if split == 'train' else val_data
-        ix = torch.randint(len(data) - block_size, (batch_size,))
-        x = torch.stack([data[i:i+block_size] for i in ix])
-        y = torch.stack([data[i+1:i+block_size+1] for i in ix])
-        return x, y
-
-    @torch.no_grad()
-    def estimate_loss():
-        out = {}
-        model.eval()
-        for split in ['train', 'val']:
-            losses = torch.zeros(eval_iters)
-            for k in range(eval_iters):
-                X, Y = get_batch(split)
-                logits, loss = model(X, Y)
-                losses[k] = loss.item()
-            out[split] = losses.mean()
-        model.train()
-        return out
-
-    t0, c0 = time.perf_counter(), time.process_time()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
-    for iter in range(max_iters):
-        if iter % eval_interval == 0:
-            losses = estimate_loss()
-        xb, yb = get_batch('train')
-        logits, loss = model(xb, yb)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    losses = estimate_loss()  # final evaluation, as train() does
-    return model, time.perf_counter() - t0, time.process_time() - c0, losses['val'].item()
-
-
-def train_side(torch, BigramLanguageModel, train, train_data, val_data, vocab_size, seed, **hp):
-    torch.manual_seed(seed)
-    model = BigramLanguageModel(vocab_size)
-    t0, c0 = time.perf_counter(), time.process_time()
-    h = train(model, train_data, val_data, seed=seed, device='cpu', progress=False, **hp)
-    return model, time.perf_counter() - t0, time.process_time() - c0, h['val'][-1]
-
-
-def exact_val(torch, model, val_data):
-    "Mean NLL over every position of the val split (deterministic: the same measure for both sides)."
-    with torch.no_grad():
-        model.eval()
-        _, loss = model(val_data[:-1][None], val_data[1:][None])
-    return loss.item()
+# Our side: the same job as the lecture's script, with charlm_nb.
+OURS = r'''
+import time
+import torch
+from charlm_nb.data import load_text, train_val_split
+from charlm_nb.tokenizer import CharTokenizer
+from charlm_nb.bigram import BigramLanguageModel
+from charlm_nb.training import train, sample_text
+HP = {hp!r}
+torch.manual_seed(HP['seed'])
+text = load_text('shakespeare')
+tok = CharTokenizer.from_text(text)
+train_data, val_data = train_val_split(tok.encode_tensor(text))
+model = BigramLanguageModel(tok.vocab_size)
+t0 = time.perf_counter()
+h = train(model, train_data, val_data, device='cpu', progress=False, **HP)
+train_seconds = time.perf_counter() - t0
+print(sample_text(model, tok, '\n', 500))
+BENCH_EXTRA = dict(train_seconds=train_seconds, evals=list(zip(h['step'], h['train'], h['val'])))
+'''
 
 
 def cpu_name():
@@ -89,69 +71,93 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
+def loadavg(): return [round(x, 2) for x in os.getloadavg()]
+
+
+def run_script(script, cwd, threads):
+    "Run `script` through HARNESS in a fresh process; its JSON line, stdout, and the whole process's wall seconds."
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads), PYTHONUNBUFFERED='1')
+    la0 = loadavg()
+    t0 = time.perf_counter()
+    p = subprocess.run([sys.executable, '-c', HARNESS, str(script)], cwd=cwd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if p.returncode: raise RuntimeError(f"{script} failed:\n{p.stderr[-3000:]}")
+    line = next(l for l in p.stdout.splitlines() if l.startswith('BENCH_JSON '))
+    r = json.loads(line[len('BENCH_JSON '):])
+    r.update(process_seconds=wall, loadavg_before=la0, loadavg_after=loadavg())
+    return r, p.stdout
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--lecture', required=True, help="a checkout of karpathy/ng-video-lecture (its bigram.py is run as is)")
+    ap.add_argument('--lecture-source', default=None, help="where that checkout came from (recorded in the JSON)")
     ap.add_argument('--repeats', type=int, default=3, help='runs of each side (alternating); the median is reported')
-    ap.add_argument('--threads', type=int, default=None, help='torch.set_num_threads for both sides (default: torch default)')
+    ap.add_argument('--threads', type=int, default=2, help='torch threads of both sides (OMP_NUM_THREADS)')
     ap.add_argument('--out', default=str(Path(__file__).parent/'results'/'training.json'))
     a = ap.parse_args()
     import torch
-    from charlm_nb.data import load_text, train_val_split
-    from charlm_nb.tokenizer import CharTokenizer
-    from charlm_nb.bigram import BigramLanguageModel
-    from charlm_nb.training import train
-    if a.threads: torch.set_num_threads(a.threads)
-
-    text = load_text('shakespeare')
-    tok = CharTokenizer.from_text(text)
-    train_data, val_data = train_val_split(tok.encode_tensor(text))
-    V = tok.vocab_size
-    hp = {k: v for k, v in HP.items() if k != 'seed'}
+    from charlm_nb.data import corpus_path
+    lecture = Path(a.lecture) / 'bigram.py'
+    if not lecture.is_file(): raise FileNotFoundError(f"--lecture {a.lecture!r}: no bigram.py there")
     tokens = HP['max_iters'] * HP['batch_size'] * HP['block_size']
 
-    load_before = [round(x, 2) for x in os.getloadavg()]
-    runs = {'lecture_loop': [], 'train': []}
-    for r in range(a.repeats):
-        for name in ('lecture_loop', 'train'):
-            if name == 'lecture_loop':
-                model, wall, cpu, val = lecture_loop(torch, BigramLanguageModel, train_data, val_data, V, seed=HP['seed'], **hp)
-            else:
-                model, wall, cpu, val = train_side(torch, BigramLanguageModel, train, train_data, val_data, V, seed=HP['seed'], **hp)
-            run = dict(seconds=wall, cpu_seconds=cpu, tokens_per_sec=tokens / wall, val=val,
-                       val_exact=exact_val(torch, model, val_data), loadavg=round(os.getloadavg()[0], 2))
-            runs[name].append(run)
-            print(f"run {r+1}/{a.repeats} {name:>12}: {wall:7.2f} s wall, {cpu:7.2f} s CPU, "
-                  f"{run['tokens_per_sec']:>9,.0f} tokens/s, val {val:.4f} (exact {run['val_exact']:.4f}), "
-                  f"load {run['loadavg']}", flush=True)
-    load_after = [round(x, 2) for x in os.getloadavg()]
+    runs = {'lecture': [], 'ours': []}
+    load_before = loadavg()
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        shutil.copyfile(corpus_path('shakespeare'), d / 'input.txt')  # the lecture's script reads ./input.txt
+        (d / 'ours.py').write_text(OURS.format(hp=HP))
+        for r in range(a.repeats):
+            for side in (('lecture', 'ours') if r % 2 == 0 else ('ours', 'lecture')):
+                res, out = run_script(lecture if side == 'lecture' else d / 'ours.py', d, a.threads)
+                if side == 'lecture':
+                    evals = [(int(s), float(t), float(v)) for s, t, v in
+                             re.findall(r'^step (\d+): train loss ([\d.]+), val loss ([\d.]+)', out, re.M)]
+                    res.update(evals=evals, val_estimate=evals[-1][2], last_estimate_step=evals[-1][0])
+                else:
+                    ex = res.pop('extra')
+                    res.update(train_seconds=ex['train_seconds'], evals=ex['evals'], val_estimate=ex['evals'][-1][2],
+                               last_estimate_step=ex['evals'][-1][0])
+                runs[side].append(res)
+                print(f"run {r+1}/{a.repeats} {side:>8}: script {res['script_seconds']:6.2f} s"
+                      + (f" (train call {res['train_seconds']:.2f} s)" if side == 'ours' else '')
+                      + f", val estimate {res['val_estimate']:.4f} at step {res['last_estimate_step']}, "
+                      f"exact val {res['val_exact']:.4f}, threads {res['threads']}, load {res['loadavg_before'][0]}", flush=True)
+    load_after = loadavg()
 
-    def med(name):
-        rs = runs[name]
-        m = {k: statistics.median(r[k] for r in rs) for k in ('seconds', 'cpu_seconds', 'val', 'val_exact')}
-        m['tokens_per_sec'] = tokens / m['seconds']
-        return m
-    lec, ours = med('lecture_loop'), med('train')
+    med = lambda side, k: statistics.median(r[k] for r in runs[side])
+    lec = {k: med('lecture', k) for k in ('script_seconds', 'process_seconds', 'val_exact', 'val_estimate')}
+    ours = {k: med('ours', k) for k in ('script_seconds', 'process_seconds', 'train_seconds', 'val_exact', 'val_estimate')}
+    ours['train_tokens_per_sec'] = tokens / ours['train_seconds']
     res = dict(
-        benchmark='bigram training: lecture loop vs charlm_nb.training.train',
+        benchmark="bigram training: the lecture's own bigram.py vs charlm_nb.training.train",
         date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
-        cpu=cpu_name(), cpu_count=os.cpu_count(), threads=torch.get_num_threads(),
+        cpu=cpu_name(), cpu_count=os.cpu_count(), threads=a.threads,
         omp_wait_policy=os.environ.get('OMP_WAIT_POLICY'), torch=torch.__version__,
         python=platform.python_version(), platform=platform.platform(),
         loadavg_before=load_before, loadavg_after=load_after,
+        lecture_script=str(lecture), lecture_source=a.lecture_source or str(Path(a.lecture).resolve()),
         hyperparameters=HP, training_tokens=tokens, repeats=a.repeats,
-        lecture_loop=lec, train=ours,
-        speedup=lec['seconds'] / ours['seconds'], cpu_speedup=lec['cpu_seconds'] / ours['cpu_seconds'],
+        lecture=lec, ours=ours,
+        speedup_train=lec['script_seconds'] / ours['train_seconds'],
+        speedup_script=lec['script_seconds'] / ours['script_seconds'],
+        val_exact_delta=ours['val_exact'] - lec['val_exact'],
         runs=runs,
-        note='median over alternating runs; seconds include all evaluations (10 periodic + 1 final); '
-             'val = the loop\'s own final estimate, val_exact = NLL over every val position',
+        method=("each side a fresh Python process running its script through the same runpy harness; script_seconds: "
+                "from the script's first line (imports included) to its end (corpus, training with every evaluation, "
+                "500 sampled characters); ours' train_seconds: the train(...) call alone; process_seconds: the whole "
+                "process, harness and scoring included; val_exact: mean NLL of the final model over every position of "
+                "the val split (same measure both sides); val_estimate: each script's last own estimate (lecture: step "
+                "2700, its last evaluation; ours: step 3000); order lecture, ours, ours, lecture, ...; medians"),
     )
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=1) + '\n')
-    print(f"lecture loop: {lec['seconds']:.2f} s, {lec['tokens_per_sec']:,.0f} tokens/s, val {lec['val']:.4f} (exact {lec['val_exact']:.4f})")
-    print(f"       train: {ours['seconds']:.2f} s, {ours['tokens_per_sec']:,.0f} tokens/s, val {ours['val']:.4f} (exact {ours['val_exact']:.4f})")
-    print(f"speedup {res['speedup']:.2f}x wall, {res['cpu_speedup']:.2f}x CPU; torch {torch.__version__}, "
-          f"{res['threads']} threads, {res['cpu']}; load {load_before} -> {load_after}; wrote {out}")
+    print(f"lecture bigram.py: {lec['script_seconds']:.2f} s, exact val {lec['val_exact']:.4f}")
+    print(f"ours: script {ours['script_seconds']:.2f} s, train call {ours['train_seconds']:.2f} s, exact val {ours['val_exact']:.4f}")
+    print(f"speedup: {res['speedup_train']:.2f}x (lecture script / our train call), {res['speedup_script']:.2f}x (script / script); "
+          f"load {load_before} -> {load_after}; wrote {out}")
 
 
 if __name__ == '__main__':

@@ -21,7 +21,7 @@ __all__ = ['estimate_loss', 'get_lr', 'CheckpointError', 'CheckpointNotFoundErro
            'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'latest_path', 'train', 'plot_losses',
            'sample_text']
 
-# %% ../nbs/04_training.ipynb #3309be0a
+# %% ../nbs/04_training.ipynb #f9bf7f84
 def _model_device(model:nn.Module) -> torch.device:
     p = next(model.parameters(), None)
     return p.device if p is not None else get_device()
@@ -39,7 +39,7 @@ def estimate_loss(model:nn.Module, # returns `(logits, loss)` from `model(x, y)`
                   batch_size:int=32, # B
                   block_size:int=8, # T
                   device:str|torch.device|None=None, # where to evaluate; None → the model's device
-                  generator:torch.Generator|None=None, # CPU generator for the batch offsets (None: global RNG)
+                  generator:torch.Generator|None=None, # CPU generator for the batch offsets (None: global RNG); with several processes, seeded alike in each
                   max_tokens:int=2**16, # at most this many positions per forward pass (never less than one batch)
                  ) -> dict: # split name → mean loss (float)
     "Mean loss over `eval_iters` random batches of each split, with no grad and in eval mode (the previous mode is restored)."
@@ -233,7 +233,7 @@ def load_checkpoint(path:str|Path, # a file written by `save_checkpoint`
                               f"(shape/vocabulary mismatch): {' '.join(l.strip() for l in first[:3])}") from None
     return model.to(dev).eval(), tokenizer, ckpt
 
-# %% ../nbs/04_training.ipynb #08a7aa08
+# %% ../nbs/04_training.ipynb #f54d888e
 def _as_ids(d, name:str, dev:torch.device) -> Tensor:
     if not isinstance(d, Tensor): raise TypeError(f"{name} must be a 1-D tensor of token ids, not {type(d).__name__}")
     if d.dim() != 1: raise ValueError(f"{name} must be 1-D, got shape {tuple(d.shape)}")
@@ -260,12 +260,13 @@ def _rng_state(g_train, g_eval) -> dict:
     return s
 
 def _set_rng_state(s:dict, g_train, g_eval, seed:int):
+    "Restore the states `_rng_state` saved; saved with another number of processes, the dropout streams start afresh."
     rank, world, _ = _dist()
     g_train.set_state(s['train'].cpu()); g_eval.set_state(s['eval'].cpu())
     ranks = s.get('torch_ranks')
     if ranks and len(ranks) == world: torch.set_rng_state(ranks[rank].cpu())
     elif world == 1: torch.set_rng_state(s['torch'].cpu())
-    else: torch.manual_seed(seed + rank + 1000 * len(ranks or [0]))  # another world size: fresh dropout streams
+    else: torch.manual_seed(seed + rank)  # saved with another number of processes
     if 'cuda' in s and torch.cuda.is_available() and world == 1: torch.cuda.set_rng_state_all([t.cpu() for t in s['cuda']])
 
 def latest_path(ckpt_path:str|Path) -> Path:
@@ -297,7 +298,7 @@ def _split_batch(batch_size:int, world:int, grad_accum_steps:int) -> int:
                          f"({world} × {grad_accum_steps} = {world * grad_accum_steps}); every process takes an equal share")
     return batch_size // (world * grad_accum_steps)
 
-# %% ../nbs/04_training.ipynb #993e0cac
+# %% ../nbs/04_training.ipynb #17879d92
 def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`)
           train_data:Tensor, # 1-D token ids to train on
           val_data:Tensor, # 1-D token ids to validate on
@@ -355,6 +356,7 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
     hist = {'step': [], 'train': [], 'val': []}
     start, best_val, best_step = 0, math.inf, None
     latest = None if ckpt_path is None else latest_path(ckpt_path)
+    if latest is not None and not resume and rank == 0: latest.unlink(missing_ok=True)  # a fresh run: no stale state to resume
 
     if resume:
         src = latest if latest.exists() else Path(ckpt_path)

@@ -1,0 +1,328 @@
+#!/usr/bin/env python
+"""Time to nanoGPT's loss, and how much of the CPU each side uses; writes `bench/results/gpt_fast.json`.
+
+1. Peak: this CPU's float32 matmul rate at the benchmark's thread count (square matrices, best size, median of rounds),
+   and the rate of matmuls of the shapes a training step of the 4-layer, width-128 model actually runs.
+2. The race, each side a fresh Python process timed from its start (`Popen`) by this script:
+   - nanoGPT's own `train.py` with its README's CPU recipe (2000 steps of 12 x 64 tokens), from a checkout given by
+     `--nanogpt` (copied to a temporary directory, `prepare.py` fed the bundled corpus): its whole run, start to exit;
+   - ours: chapter 04's `train` on a `GPT_CONFIGS` configuration, with frequent cheap evaluations. Its time to loss is
+     the wall time from process start until the end of the first evaluation whose val estimate is at or below
+     nanoGPT's own final val estimate (the figure nanoGPT prints at step 2000), evaluations, imports and compilation
+     included. The model at that moment is kept and scored afterwards on the same 200 val batches as nanoGPT's final
+     checkpoint, so the crossing can be checked on a larger sample than the estimate that detected it.
+   Order nanoGPT, ours, ours, nanoGPT, so drifting load hits both alike.
+3. What each change buys: the same harness on configurations that differ in one thing (the `cpu` configuration, its
+   batch/schedule change, GELU, torch.compile), once each, in an order that alternates eager and compiled runs.
+4. Utilisation: model FLOPs per training token (6N + 12·L·C·T, N = weights in matrix multiplies, nanoGPT's estimate
+   from the PaLM paper) x training tokens per second (evaluation time excluded) / the peak of 1.
+5. Where the time goes: torch.profiler's top operators for one eager training step, and compiled vs eager step time.
+
+Usage (from the repo root):
+    python bench/bench_gpt_fast.py --nanogpt /path/to/nanoGPT [--threads 2] [--nanogpt-source "..."]
+"""
+import argparse, copy, datetime, importlib.util, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
+from pathlib import Path
+
+NANOGPT_ARGS = ['config/train_shakespeare_char.py', '--device=cpu', '--compile=False', '--eval_iters=20', '--log_interval=1',
+                '--block_size=64', '--batch_size=12', '--n_layer=4', '--n_head=4', '--n_embd=128', '--max_iters=2000',
+                '--lr_decay_iters=2000', '--dropout=0.0']
+NANOGPT_SHAPE = dict(n_layer=4, n_head=4, n_embd=128, block_size=64, batch_size=12, max_iters=2000, vocab_size=65)
+
+
+def loadavg(): return [round(x, 2) for x in os.getloadavg()]
+
+
+def machine_info(threads):
+    import torch
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'): cpu = line.split(':', 1)[1].strip(); break
+    except OSError: pass
+    return dict(cpu=cpu, cpu_count=os.cpu_count(), torch=torch.__version__, threads=threads,
+                python=platform.python_version(), platform=f"{platform.system()} {platform.release()}")
+
+
+def flops_per_token(n_layer, n_embd, block_size, vocab_size):
+    "6N + 12·L·C·T: N = 12·L·C² (attention and MLP weights) + V·C (the output layer), all in matrix multiplies."
+    N = 12 * n_layer * n_embd**2 + vocab_size * n_embd
+    return 6 * N + 12 * n_layer * n_embd * block_size, N
+
+
+def matmul_peak(threads, rounds=5):
+    "float32 GFLOP/s of square matmuls (best size, median of rounds) and of the training step's own matmul shapes."
+    import torch
+    torch.set_num_threads(threads)
+    def rate(m, k, n, reps):
+        a, b = torch.randn(m, k), torch.randn(k, n)
+        for _ in range(2): a @ b
+        rs = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            for _ in range(reps): a @ b
+            rs.append(2 * m * k * n * reps / (time.perf_counter() - t0) / 1e9)
+        return statistics.median(rs)
+    square = {n: rate(n, n, n, max(2, int(4e9 // (2 * n**3)))) for n in (512, 1024, 2048)}
+    # a (B*T=2048)-row batch through the model's Linear layers: qkv 128→384, proj 128→128, MLP 128→512 and 512→128, head 128→65
+    shapes = {f"{m}x{k}@{k}x{n}": rate(m, k, n, 50) for m, k, n in
+              ((2048, 128, 384), (2048, 128, 128), (2048, 128, 512), (2048, 512, 128), (2048, 128, 65))}
+    return dict(peak_gflops=max(square.values()), square_gflops={str(k): v for k, v in square.items()},
+                model_shapes_gflops=shapes,
+                method=f"torch.matmul on float32, {threads} thread(s); peak = best square size, median of {rounds} rounds")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Our side: a child process (`--child SPEC`) that trains and reports the wall-clock time of every evaluation.
+
+def child(spec):
+    t_start = time.time()
+    import torch
+    torch.set_num_threads(spec['threads'])
+    import charlm_nb.training as tr
+    from charlm_nb.data import load_text, train_val_split
+    from charlm_nb.tokenizer import CharTokenizer
+    from charlm_nb.gpt import GPT_CONFIGS, GPTLanguageModel
+    text = load_text('shakespeare')
+    tok = CharTokenizer.from_text(text)
+    train_data, val_data = train_val_split(tok.encode_tensor(text))
+    cfg = GPT_CONFIGS[spec['config']]
+    model_kw = {**cfg['model'], **spec.get('model', {})}
+    train_kw = {**cfg['train'], **spec.get('train', {})}
+    torch.manual_seed(1337)
+    model = GPTLanguageModel(tok.vocab_size, **model_kw)
+    evals, crossing = [], {}
+    real_estimate = tr.estimate_loss
+    def timed_estimate(*a, **k):  # train's evaluations, timed; the model is kept the first time val reaches the target
+        t0 = time.time()
+        out = real_estimate(*a, **k)
+        evals.append(dict(t=time.time(), seconds=time.time() - t0, train=out['train'], val=out['val']))
+        if 'state' not in crossing and out['val'] <= spec['target']:
+            crossing.update(state=copy.deepcopy(model.state_dict()), index=len(evals) - 1)
+        return out
+    tr.estimate_loss = timed_estimate
+    t_train = time.time()
+    h = tr.train(model, train_data, val_data, block_size=model_kw['block_size'], device='cpu', seed=1337, progress=False, **train_kw)
+    t_end = time.time()
+    tr.estimate_loss = real_estimate
+    def score(m):  # the same 200 val batches of 32 x 64 that nanoGPT's checkpoint is scored on
+        return tr.estimate_loss(m, {'val': val_data}, eval_iters=200, batch_size=32, block_size=64, device='cpu',
+                                generator=torch.Generator().manual_seed(2024))['val']
+    final_score = score(model)
+    cross_score = None
+    if 'state' in crossing:
+        model.load_state_dict(crossing['state']); cross_score = score(model)
+    B, T = train_kw['batch_size'], model_kw['block_size']
+    eval_seconds = sum(e['seconds'] for e in evals)
+    fpt, N = flops_per_token(model_kw['n_layer'], model_kw['n_embd'], T, tok.vocab_size)
+    n_linear = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
+    res = dict(config=spec['config'], model=model_kw, train={k: v for k, v in train_kw.items()}, t_start=t_start,
+               t_train_start=t_train, t_end=t_end, compile_seconds=h['compile_seconds'], loop_seconds=h['seconds'],
+               eval_seconds=eval_seconds, steps=h['step'], evals=evals, crossing_index=crossing.get('index'),
+               crossing_score_200=cross_score, final_score_200=final_score, train_tokens=train_kw['max_iters'] * B * T,
+               train_tokens_per_sec=train_kw['max_iters'] * B * T / (h['seconds'] - eval_seconds),
+               flops_per_token=fpt, matmul_weights=N, matmul_weights_counted=n_linear)
+    print('BENCH_JSON ' + json.dumps(res), flush=True)
+
+
+def run_ours(name, spec, threads):
+    spec = dict(spec, threads=threads)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONUNBUFFERED='1')
+    la0 = loadavg()
+    t0 = time.time()
+    p = subprocess.run([sys.executable, __file__, '--child', json.dumps(spec)], env=env, capture_output=True, text=True)
+    wall = time.time() - t0
+    if p.returncode: raise RuntimeError(f"{name} failed:\n{p.stderr[-3000:]}")
+    r = json.loads(next(l for l in p.stdout.splitlines() if l.startswith('BENCH_JSON '))[len('BENCH_JSON '):])
+    B, T = r['train']['batch_size'], r['model']['block_size']
+    curve = [dict(step=s, tokens=s * B * T, wall=e['t'] - t0, val=e['val'], train=e['train']) for s, e in zip(r['steps'], r['evals'])]
+    i = r['crossing_index']
+    out = dict(name=name, config=r['config'], model=r['model'], train=r['train'], process_seconds=wall,
+               startup_seconds=r['t_train_start'] - t0, compile_seconds=r['compile_seconds'], loop_seconds=r['loop_seconds'],
+               eval_seconds=r['eval_seconds'], evals=len(r['evals']), train_tokens=r['train_tokens'],
+               train_tokens_per_sec=r['train_tokens_per_sec'], flops_per_token=r['flops_per_token'],
+               matmul_weights=r['matmul_weights'], matmul_weights_counted=r['matmul_weights_counted'],
+               final_score_200=r['final_score_200'], target=spec['target'],
+               crossed=i is not None, time_to_loss=None if i is None else curve[i]['wall'],
+               tokens_to_loss=None if i is None else curve[i]['tokens'], crossing_estimate=None if i is None else curve[i]['val'],
+               crossing_score_200=r['crossing_score_200'], loadavg_before=la0, loadavg_after=loadavg(), curve=curve)
+    print({k: v for k, v in out.items() if k != 'curve'}, flush=True)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# nanoGPT's side
+
+def nanogpt_checkout(src, text, workdir):
+    src = Path(src)
+    for f in ('train.py', 'model.py', 'configurator.py', 'config/train_shakespeare_char.py', 'data/shakespeare_char/prepare.py'):
+        if not (src / f).is_file(): raise FileNotFoundError(f"--nanogpt {str(src)!r} is not a nanoGPT checkout: no {f}")
+    work = Path(workdir) / 'nanoGPT'
+    shutil.copytree(src, work, ignore=shutil.ignore_patterns('.git', 'out*', '*.bin', '*.pkl', 'input.txt'))
+    prep = work / 'data' / 'shakespeare_char'
+    (prep / 'input.txt').write_text(text)  # prepare.py downloads input.txt only when it is missing
+    p = subprocess.run([sys.executable, 'prepare.py'], cwd=prep, capture_output=True, text=True)
+    if p.returncode: raise RuntimeError(f"nanoGPT's prepare.py failed:\n{p.stderr[-2000:]}")
+    return work
+
+
+def run_nanogpt(work, threads, val_data, source):
+    "nanoGPT's train.py, start to exit, its log lines timestamped as they arrive; its final checkpoint scored like ours."
+    import torch
+    from charlm_nb.training import estimate_loss
+    out_dir = work / 'out'
+    shutil.rmtree(out_dir, ignore_errors=True)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONUNBUFFERED='1')
+    la0 = loadavg()
+    t0 = time.time()
+    p = subprocess.Popen([sys.executable, 'train.py', *NANOGPT_ARGS, f'--out_dir={out_dir}'], cwd=work, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = [(time.time() - t0, line) for line in p.stdout]
+    err = p.stderr.read(); p.wait()
+    wall = time.time() - t0
+    if p.returncode: raise RuntimeError(f"nanoGPT's train.py failed:\n{err[-2000:]}")
+    iters, curve = [], []
+    for t, line in lines:
+        m = re.match(r'iter (\d+): loss [\d.]+, time ([\d.]+)ms', line)
+        if m: iters.append((int(m[1]), float(m[2])))
+        m = re.match(r'step (\d+): train loss ([\d.]+), val loss ([\d.]+)', line)
+        if m: curve.append(dict(step=int(m[1]), tokens=int(m[1]) * 12 * 64, wall=t, train=float(m[2]), val=float(m[3])))
+    ck = torch.load(out_dir / 'ckpt.pt', map_location='cpu', weights_only=True)
+    spec = importlib.util.spec_from_file_location('nanogpt_model', work / 'model.py')
+    ng = importlib.util.module_from_spec(spec); spec.loader.exec_module(ng)
+    model = ng.GPT(ng.GPTConfig(**ck['model_args'])); model.load_state_dict(ck['model'])
+    score = estimate_loss(model, {'val': val_data}, eval_iters=200, batch_size=32, block_size=64, device='cpu',
+                          generator=torch.Generator().manual_seed(2024))['val']
+    S = NANOGPT_SHAPE
+    step_ms = [ms for i, ms in iters if i % 250 != 0 and i > 0]  # iterations without an evaluation (and not the first)
+    fpt, N = flops_per_token(S['n_layer'], S['n_embd'], S['block_size'], S['vocab_size'])
+    r = dict(name="nanoGPT's own train.py (B=12, 2000 steps)", source=source, command='python train.py ' + ' '.join(NANOGPT_ARGS),
+             process_seconds=wall, final_val=curve[-1]['val'], final_step=curve[-1]['step'], final_score_200=score,
+             scored_step=ck['iter_num'], steps_run=len(iters),
+             train_tokens_per_sec=12 * 64 * 1000 / statistics.mean(step_ms), flops_per_token=fpt, matmul_weights=N,
+             matmul_weights_counted=sum(v.numel() for k, v in model.named_parameters() if v.dim() == 2 and 'wpe' not in k),
+             loadavg_before=la0, loadavg_after=loadavg(), curve=curve)
+    print({k: v for k, v in r.items() if k != 'curve'}, flush=True)
+    return r
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Where the time goes
+
+def profile_step(threads, cfg_name, model_over=None, B=None, compiled_rounds=4, steps=10):
+    "torch.profiler's top operators for one eager training step; eager vs compiled step time (alternating rounds)."
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+    from charlm_nb.gpt import GPT_CONFIGS, GPTLanguageModel
+    torch.set_num_threads(threads)
+    cfg = GPT_CONFIGS[cfg_name]
+    mk = {**cfg['model'], **(model_over or {})}
+    B = B or cfg['train']['batch_size']
+    T = mk['block_size']
+    torch.manual_seed(0)
+    model = GPTLanguageModel(65, **mk)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
+    x, y = torch.randint(0, 65, (B, T)), torch.randint(0, 65, (B, T))
+    def step(f):
+        _, loss = f(x, y)
+        opt.zero_grad(set_to_none=True); loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step()
+    for _ in range(3): step(model)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps): step(model)
+    table = prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=18, max_name_column_width=40)
+    ka = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
+    total = sum(e.self_cpu_time_total for e in ka)
+    top = [dict(op=e.key, self_ms_per_step=e.self_cpu_time_total / 1000 / steps, share=e.self_cpu_time_total / total,
+                calls_per_step=e.count / steps) for e in ka[:18]]
+    t0 = time.perf_counter()
+    cm = torch.compile(model)
+    step(cm)
+    compile_s = time.perf_counter() - t0
+    rates = {'eager': [], 'compiled': []}
+    for r in range(compiled_rounds):
+        for k in (('eager', 'compiled') if r % 2 == 0 else ('compiled', 'eager')):
+            f = model if k == 'eager' else cm
+            t0 = time.perf_counter()
+            for _ in range(steps): step(f)
+            rates[k].append(steps * B * T / (time.perf_counter() - t0))
+    return dict(shape=f"{mk['n_layer']}L C={mk['n_embd']} B={B} T={T}, act={mk.get('act', 'relu')}",
+                step_ms_profiled=total / 1000 / steps, top_ops=top, table=table, compile_seconds=compile_s,
+                tokens_per_sec={k: statistics.median(v) for k, v in rates.items()},
+                rounds={k: [round(v) for v in vs] for k, vs in rates.items()},
+                method=(f"one training step = forward, backward, clip_grad_norm_, fused AdamW on a fixed batch; profiler "
+                        f"over {steps} eager steps after 3 warm-up steps; then eager vs torch.compile (inductor), "
+                        f"{compiled_rounds} alternating rounds of {steps} steps, median tokens/s"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--child', default=None, help=argparse.SUPPRESS)
+    ap.add_argument('--nanogpt', default=None, help="a checkout of karpathy/nanoGPT")
+    ap.add_argument('--nanogpt-source', default=None)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--config', default='fast', help="our configuration in the race (a key of GPT_CONFIGS)")
+    ap.add_argument('--no-ablation', action='store_true')
+    ap.add_argument('--out', default=str(Path(__file__).parent / 'results' / 'gpt_fast.json'))
+    a = ap.parse_args()
+    if a.child: return child(json.loads(a.child))
+    if not a.nanogpt: ap.error('--nanogpt is required')
+    import torch
+    torch.set_num_threads(a.threads)
+    from charlm_nb.data import load_text, train_val_split
+    from charlm_nb.tokenizer import CharTokenizer
+    text = load_text('shakespeare')
+    tok = CharTokenizer.from_text(text)
+    _, val_data = train_val_split(tok.encode_tensor(text))
+    res = dict(machine=machine_info(a.threads), date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+               loadavg_start=loadavg(), omp_wait_policy=os.environ.get('OMP_WAIT_POLICY'))
+    print(res, flush=True)
+    res['peak'] = matmul_peak(a.threads); print(res['peak'], flush=True)
+    source = a.nanogpt_source or str(Path(a.nanogpt).resolve())
+    with tempfile.TemporaryDirectory() as d:
+        work = nanogpt_checkout(a.nanogpt, text, d)
+        nano = [run_nanogpt(work, a.threads, val_data, source)]
+        target = nano[0]['final_val']  # nanoGPT's own final val estimate (its print at step 2000)
+        ours_spec = dict(config=a.config, target=target)
+        ours = [run_ours(f"ours: {a.config} config", ours_spec, a.threads) for _ in range(2)]
+        nano.append(run_nanogpt(work, a.threads, val_data, source))
+    peak = res['peak']['peak_gflops'] * 1e9
+    for r in [*nano, *ours]: r['utilisation'] = r['flops_per_token'] * r['train_tokens_per_sec'] / peak
+    ng_wall = statistics.mean(r['process_seconds'] for r in nano)
+    ttl = [r['time_to_loss'] for r in ours]
+    res['race'] = dict(
+        target=target, target_what="nanoGPT's own val estimate at its final evaluation (step 2000), as it prints it",
+        nanogpt_score_200=nano[0]['final_score_200'], nanogpt=nano, ours=ours, nanogpt_seconds=ng_wall,
+        all_crossed=all(r['crossed'] for r in ours),
+        time_to_loss=statistics.mean(ttl) if all(t is not None for t in ttl) else None,
+        speedup=ng_wall / statistics.mean(ttl) if all(t is not None for t in ttl) else None,
+        utilisation=dict(ours=statistics.mean(r['utilisation'] for r in ours),
+                         nanogpt=statistics.mean(r['utilisation'] for r in nano)),
+        method=("order nanoGPT, ours, ours, nanoGPT, each a fresh process timed by the benchmark from its start; "
+                "nanoGPT: its whole 2000-step run, start to exit, averaged over its two runs; ours: from process start "
+                "to the end of the first evaluation whose val estimate <= target, averaged over two runs; speedup = "
+                "the ratio of the two"))
+    if not a.no_ablation:
+        from charlm_nb.gpt import GPT_CONFIGS
+        abl = [('cpu config as it is (eval every 25 steps)', dict(config='cpu', target=target,
+                                                                  train=dict(eval_interval=25, eval_iters=4)))]
+        f = GPT_CONFIGS[a.config]
+        if f['train'].get('compile'):
+            abl.append((f'{a.config} without torch.compile', dict(config=a.config, target=target, train=dict(compile=False))))
+        if f['model'].get('act', 'relu') != 'relu':
+            abl.append((f'{a.config} with ReLU instead of {f["model"]["act"]}', dict(config=a.config, target=target,
+                                                                                      model=dict(act='relu'))))
+        res['ablation'] = [run_ours(n, s, a.threads) for n, s in abl]
+        for r in res['ablation']: r['utilisation'] = r['flops_per_token'] * r['train_tokens_per_sec'] / peak
+    from charlm_nb.gpt import GPT_CONFIGS
+    res['profile'] = profile_step(a.threads, a.config)
+    print(res['profile']['table'], flush=True)
+    res['loadavg_end'] = loadavg()
+    out = Path(a.out); out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1) + '\n')
+    r = res['race']
+    print(f"target {target}; nanoGPT {ng_wall:.1f} s; ours to loss {r['time_to_loss']}; speedup {r['speedup']}; "
+          f"utilisation {r['utilisation']}; wrote {out}")
+
+
+if __name__ == '__main__': main()
