@@ -20,6 +20,9 @@ Chapter 06 reads the race against nanoGPT's own code, so the results it uses nee
 """
 import argparse, datetime, importlib.util, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import cpu_name, loadavg
+from _nanogpt import nanogpt_checkout
 import torch
 from charlm_nb.data import get_batch, load_text, train_val_split
 from charlm_nb.tokenizer import CharTokenizer
@@ -62,16 +65,9 @@ REPORTED = ("an earlier run of nanoGPT's own train.py with this command, on this
 
 
 def machine_info():
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path('/proc/cpuinfo').read_text().splitlines():
-            if line.startswith('model name'): cpu = line.split(':', 1)[1].strip(); break
-    except OSError: pass
+    cpu = cpu_name()
     return (f"{cpu}, {os.cpu_count()} logical CPUs, torch {torch.__version__}, {torch.get_num_threads()} threads, "
             f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
-
-
-def loadavg(): return [round(x, 2) for x in os.getloadavg()]
 
 
 def step_fn(model, x, y):
@@ -181,20 +177,6 @@ def race_one(name, cfg, V, train_data, val_data, quick):
              curve=dict(step=h['step'], tokens=[s * B * T for s in h['step']], train=h['train'], val=h['val']))
     print({k: v for k, v in r.items() if k != 'curve'}, flush=True)
     return r
-
-
-def nanogpt_checkout(src, text, workdir):
-    "Copy the nanoGPT checkout `src` into `workdir` and run its shakespeare_char `prepare.py` on `text` (no download)."
-    src = Path(src)
-    for f in ('train.py', 'model.py', 'configurator.py', 'config/train_shakespeare_char.py', 'data/shakespeare_char/prepare.py'):
-        if not (src / f).is_file(): raise FileNotFoundError(f"--nanogpt {str(src)!r} is not a nanoGPT checkout: no {f}")
-    work = Path(workdir) / 'nanoGPT'
-    shutil.copytree(src, work, ignore=shutil.ignore_patterns('.git', 'out*', '*.bin', '*.pkl', 'input.txt'))
-    prep = work / 'data' / 'shakespeare_char'
-    (prep / 'input.txt').write_text(text)  # prepare.py downloads input.txt only when it is missing
-    p = subprocess.run([sys.executable, 'prepare.py'], cwd=prep, capture_output=True, text=True)
-    if p.returncode: raise RuntimeError(f"nanoGPT's prepare.py failed:\n{p.stderr[-2000:]}")
-    return work
 
 
 def race_nanogpt(work, threads, val_data, quick, source):

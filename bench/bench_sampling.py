@@ -13,22 +13,14 @@ Usage (from the repo root; on a quiet machine):
 then re-run chapter 06 (`tools/run_nb.sh nbs/06_gpt.ipynb`), which prints the figures from the JSON file.
 """
 import argparse, datetime, json, os, platform, statistics, time
+import sys
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import cpu_name, loadavg
 import torch
 from charlm_nb.gpt import GPT_CONFIGS, gpt_from_config
 
 OUT = Path(__file__).parent / 'results' / 'sampling.json'
-
-
-def cpu_name():
-    try:
-        for line in Path('/proc/cpuinfo').read_text().splitlines():
-            if line.startswith('model name'): return line.split(':', 1)[1].strip()
-    except OSError: pass
-    return platform.processor() or platform.machine()
-
-
-def loadavg(): return [round(x, 2) for x in os.getloadavg()]
 
 
 def main():

@@ -18,6 +18,8 @@ Usage: python bench/bench_training.py --lecture /path/to/ng-video-lecture [--rep
 """
 import argparse, datetime, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import cpu_name, loadavg
 
 # Idle OpenMP workers sleep instead of spinning (inherited by both subprocesses). On a machine shared with other jobs,
 # spinning workers burn the CPU the others need and stall whenever a sibling thread is descheduled. Same setting for
@@ -61,17 +63,6 @@ train_seconds = time.perf_counter() - t0
 print(sample_text(model, tok, '\n', 500))
 BENCH_EXTRA = dict(train_seconds=train_seconds, evals=list(zip(h['step'], h['train'], h['val'])))
 '''
-
-
-def cpu_name():
-    try:
-        for line in Path('/proc/cpuinfo').read_text().splitlines():
-            if line.startswith('model name'): return line.split(':', 1)[1].strip()
-    except OSError: pass
-    return platform.processor() or platform.machine()
-
-
-def loadavg(): return [round(x, 2) for x in os.getloadavg()]
 
 
 def run_script(script, cwd, threads):

@@ -159,12 +159,12 @@ def command(prog:str, # the console script's name
         return func
     return deco
 
-# %% ../nbs/08_cli.ipynb #dd8afd11
+# %% ../nbs/08_cli.ipynb #213aeda4
 @command('charlm-train')
 def charlm_train(
     corpus:str='shakespeare', # bundled corpus name ('shakespeare', 'names'), a text file path, or an http(s) URL
     model:str='bigram', # model to train: bigram, attention or gpt
-    config:str=None, # with --model gpt: sizes and training settings from chapter 06's GPT_CONFIGS (tiny, cpu, lecture)
+    config:str=None, # with --model gpt: sizes and training settings from chapter 06's GPT_CONFIGS (tiny, cpu, fast, lecture)
     max_iters:int=None, # optimizer steps (default: --config's, else the model's lecture setting)
     eval_interval:int=None, # evaluate every this many steps
     eval_iters:int=None, # batches averaged per evaluation

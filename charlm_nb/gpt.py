@@ -192,7 +192,7 @@ class GPTLanguageModel(nn.Module):
         return gen(self, idx, max_new_tokens, block_size=self.block_size, generator=generator,
                    temperature=temperature, top_k=top_k)
 
-# %% ../nbs/06_gpt.ipynb #009bff6b
+# %% ../nbs/06_gpt.ipynb #42150957
 GPT_CONFIGS = {
     'tiny': dict(model=dict(n_embd=64, n_head=4, n_layer=2, block_size=32, dropout=0.0),
                  train=dict(max_iters=400, eval_interval=200, eval_iters=10, lr=3e-3, batch_size=24,
@@ -200,11 +200,14 @@ GPT_CONFIGS = {
     'cpu': dict(model=dict(n_embd=128, n_head=4, n_layer=4, block_size=64, dropout=0.0),
                 train=dict(max_iters=750, eval_interval=75, eval_iters=8, lr=3e-3, batch_size=32,
                            warmup_iters=50, min_lr=1e-4, weight_decay=0.1, grad_clip=1.0)),
+    'fast': dict(model=dict(n_embd=128, n_head=4, n_layer=4, block_size=64, dropout=0.0),
+                 train=dict(max_iters=1000, eval_interval=50, eval_iters=8, lr=2e-3, batch_size=16,
+                            warmup_iters=50, min_lr=1e-4, weight_decay=0.1, grad_clip=1.0)),
     'lecture': dict(model=dict(n_embd=384, n_head=6, n_layer=6, block_size=256, dropout=0.2),
                     train=dict(max_iters=5000, eval_interval=500, eval_iters=200, lr=3e-4, batch_size=64)),
 }
 
-def gpt_from_config(name:str, # a key of `GPT_CONFIGS`: 'tiny', 'cpu' or 'lecture'
+def gpt_from_config(name:str, # a key of `GPT_CONFIGS`: 'tiny', 'cpu', 'fast' or 'lecture'
                     vocab_size:int, # number of distinct tokens
                     device=None, # where to put the model (None: leave on CPU)
                     **model_overrides, # e.g. attention='explicit'

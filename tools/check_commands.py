@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Run every `charlm-...` and `torchrun ...` command that README.md and the chapters show, as written.
 
-Commands are the lines of ```sh blocks (in README.md and in the markdown cells of nbs/*.ipynb) that start with
+Commands are the lines of ```sh blocks (in README.md and in the markdown cells of the chapters; nbs/index.ipynb is
+README.md's source, so README.md stands for it) that start with
 `charlm-` or `torchrun`. Each document's commands run in order in a scratch directory of their own (so a
 `charlm-sample` finds the checkpoint the `charlm-train` before it wrote), through bash, with `CHARLM_SMOKE=1`
 (chapter 08: every run cut to a few steps and small batches; the command text itself is unchanged) and `HEAD=127.0.0.1`.
@@ -29,6 +30,7 @@ def documented_commands():
     "{document: [command, ...]} for README.md and every chapter, in order."
     docs = {'README.md': sh_blocks((root/'README.md').read_text())}
     for nb in sorted((root/'nbs').glob('*.ipynb')):
+        if nb.name == 'index.ipynb': continue  # README.md is generated from it (tools/readme.py), so its commands are README's
         cells = json.loads(nb.read_text())['cells']
         docs[f'nbs/{nb.name}'] = [l for c in cells if c['cell_type'] == 'markdown' for l in sh_blocks(''.join(c['source']))]
     return {d: [l for l in ls if l.startswith(('charlm-', 'torchrun '))] for d, ls in docs.items()}
