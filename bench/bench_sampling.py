@@ -76,7 +76,7 @@ def main():
         same_tokens=bool(same),
         cache_bytes=cache.nbytes,
         paths=dict(full="use_cache=False: chapter 03's generate_tokens, the whole context (up to block_size) through the model every step",
-                   cached="use_cache=True: generate_cached, a KVCache of every layer's keys and values; one new position per step"),
+                   cached="use_cache=True: generate_tokens with step_logits=kv_logits, a KVCache of every layer's keys and values; one new position per step"),
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=1) + '\n')

@@ -6,14 +6,14 @@
 __all__ = ['ATTENTION_KINDS', 'GPT_CONFIGS', 'MultiHeadAttention', 'FeedForward', 'Block', 'init_weights', 'GPTLanguageModel',
            'gpt_from_config']
 
-# %% ../nbs/06_gpt.ipynb #ce20344c
+# %% ../nbs/06_gpt.ipynb #67b969e4
 import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .data import check_positive_ints
-from .bigram import check_tokens, generate_tokens
-from .attention import Head, KVCache, generate_cached
+from .bigram import check_tokens, generate_tokens, context_logits
+from .attention import Head, KVCache, kv_logits
 
 # %% ../nbs/06_gpt.ipynb #96436b6d
 ATTENTION_KINDS = ('sdpa', 'explicit')
@@ -112,7 +112,7 @@ def init_weights(module:nn.Module): # apply with `model.apply(init_weights)`
     if isinstance(module, (nn.Linear, nn.Embedding)): nn.init.normal_(module.weight, mean=0.0, std=0.02)
     if isinstance(module, nn.Linear) and module.bias is not None: nn.init.zeros_(module.bias)
 
-# %% ../nbs/06_gpt.ipynb #404b79d1
+# %% ../nbs/06_gpt.ipynb #9de60666
 class GPTLanguageModel(nn.Module):
     "Decoder-only Transformer: token + position embeddings, `n_layer` `Block`s, final LayerNorm, linear head to logits."
     def __init__(self,
@@ -185,12 +185,11 @@ class GPTLanguageModel(nn.Module):
                  generator:torch.Generator|None=None, # CPU generator for reproducible sampling
                  temperature:float=1.0, # >1 flatter, <1 sharper distribution
                  top_k:int|None=None, # sample only among the k most likely tokens
-                 use_cache:bool=True, # reuse keys and values (`generate_cached`); False: recompute the context every step
+                 use_cache:bool=True, # reuse keys and values (`kv_logits`); False: recompute the context every step
                 ) -> torch.Tensor: # (B, T+max_new_tokens)
         "Sample `max_new_tokens` tokens in eval mode, feeding back at most the last `block_size`; the same tokens with or without the cache."
-        gen = generate_cached if use_cache else generate_tokens
-        return gen(self, idx, max_new_tokens, block_size=self.block_size, generator=generator,
-                   temperature=temperature, top_k=top_k)
+        return generate_tokens(self, idx, max_new_tokens, block_size=self.block_size, generator=generator,
+                               temperature=temperature, top_k=top_k, step_logits=kv_logits if use_cache else context_logits)
 
 # %% ../nbs/06_gpt.ipynb #42150957
 GPT_CONFIGS = {
