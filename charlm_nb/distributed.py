@@ -14,7 +14,7 @@ from .training import latest_path, _dist
 # %% auto #0
 __all__ = ['restarts', 'init_distributed', 'distributed', 'should_resume', 'one_line_errors']
 
-# %% ../nbs/07_distributed.ipynb #a4d33502
+# %% ../nbs/07_distributed.ipynb #90c16ef5
 def restarts() -> int:
     "How many times torchrun has restarted this job's workers (0 outside torchrun and on the first attempt)."
     return int(os.environ.get('TORCHELASTIC_RESTART_COUNT', '0'))
@@ -41,6 +41,9 @@ def init_distributed(backend:str|None=None, # 'gloo' or 'nccl'; None → NCCL wh
         # torchrun keeps its key-value store across restarts: a fresh prefix per attempt, so that no process of a
         # restarted job reads the address another process had before the restart
         store = dist.PrefixStore(f"charlm_nb/attempt_{restarts()}", store)
+        # torch._dynamo (which every optimizer imports) keeps a reference to a process group that exists when it is first
+        # imported; that group then outlives `destroy_process_group`, and its threads can abort the interpreter at exit
+        import torch._dynamo as _  # noqa: F401  (`import torch._dynamo` here would make `torch` a local name)
         dist.init_process_group(backend, store=store, rank=rank, world_size=world, timeout=wait)
     return _dist()
 
