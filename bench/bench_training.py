@@ -13,6 +13,8 @@ Both scripts run in a fresh Python process through the same small harness (`runp
 from its first line (imports included) to its last, then scores the script's final `model` on the whole val split
 (exact mean NLL, the same measure for both). Our script also reports how long the `train(...)` call took. The runs
 alternate lecture, ours, ours, lecture, ... so that drifting machine load hits both alike; medians are reported.
+After each of our runs, a fresh process measures two one-time costs both scripts pay: importing torch, and constructing
+the first torch.optim optimizer (it imports torch._dynamo; our script pays this inside the `train(...)` call).
 
 Usage: python bench/bench_training.py --lecture /path/to/ng-video-lecture [--repeats 3] [--threads 2]
 """
@@ -65,6 +67,26 @@ BENCH_EXTRA = dict(train_seconds=train_seconds, evals=list(zip(h['step'], h['tra
 '''
 
 
+# A one-time cost both sides pay: importing torch, and constructing the first torch.optim optimizer, which imports
+# torch._dynamo. Measured apart, in a fresh process each time, with the same threads.
+FIXED = r'''
+import json, time
+t0 = time.perf_counter()
+import torch
+t1 = time.perf_counter()
+torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
+t2 = time.perf_counter()
+print(json.dumps(dict(import_torch=t1 - t0, first_optimizer=t2 - t1)))
+'''
+
+
+def fixed_costs(threads):
+    "Seconds to import torch and to construct the first optimizer, in a fresh process."
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    p = subprocess.run([sys.executable, '-c', FIXED], env=env, capture_output=True, text=True, check=True)
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
 def run_script(script, cwd, threads):
     "Run `script` through HARNESS in a fresh process; its JSON line, stdout, and the whole process's wall seconds."
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads), PYTHONUNBUFFERED='1')
@@ -93,7 +115,7 @@ def main():
     if not lecture.is_file(): raise FileNotFoundError(f"--lecture {a.lecture!r}: no bigram.py there")
     tokens = HP['max_iters'] * HP['batch_size'] * HP['block_size']
 
-    runs = {'lecture': [], 'ours': []}
+    runs = {'lecture': [], 'ours': [], 'fixed': []}
     load_before = loadavg()
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
@@ -111,6 +133,7 @@ def main():
                     res.update(train_seconds=ex['train_seconds'], evals=ex['evals'], val_estimate=ex['evals'][-1][2],
                                last_estimate_step=ex['evals'][-1][0])
                 runs[side].append(res)
+                if side == 'ours': runs['fixed'].append(fixed_costs(a.threads))
                 print(f"run {r+1}/{a.repeats} {side:>8}: script {res['script_seconds']:6.2f} s"
                       + (f" (train call {res['train_seconds']:.2f} s)" if side == 'ours' else '')
                       + f", val estimate {res['val_estimate']:.4f} at step {res['last_estimate_step']}, "
@@ -121,6 +144,7 @@ def main():
     lec = {k: med('lecture', k) for k in ('script_seconds', 'process_seconds', 'val_exact', 'val_estimate')}
     ours = {k: med('ours', k) for k in ('script_seconds', 'process_seconds', 'train_seconds', 'val_exact', 'val_estimate')}
     ours['train_tokens_per_sec'] = tokens / ours['train_seconds']
+    fixed = {k: statistics.median(r[k] for r in runs['fixed']) for k in ('import_torch', 'first_optimizer')}
     res = dict(
         benchmark="bigram training: the lecture's own bigram.py vs charlm_nb.training.train",
         date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
@@ -130,7 +154,7 @@ def main():
         loadavg_before=load_before, loadavg_after=load_after,
         lecture_script=str(lecture), lecture_source=a.lecture_source or str(Path(a.lecture).resolve()),
         hyperparameters=HP, training_tokens=tokens, repeats=a.repeats,
-        lecture=lec, ours=ours,
+        lecture=lec, ours=ours, fixed_costs=fixed,
         speedup_train=lec['script_seconds'] / ours['train_seconds'],
         speedup_script=lec['script_seconds'] / ours['script_seconds'],
         val_exact_delta=ours['val_exact'] - lec['val_exact'],
@@ -140,13 +164,17 @@ def main():
                 "500 sampled characters); ours' train_seconds: the train(...) call alone; process_seconds: the whole "
                 "process, harness and scoring included; val_exact: mean NLL of the final model over every position of "
                 "the val split (same measure both sides); val_estimate: each script's last own estimate (lecture: step "
-                "2700, its last evaluation; ours: step 3000); order lecture, ours, ours, lecture, ...; medians"),
+                "2700, its last evaluation; ours: step 3000); order lecture, ours, ours, lecture, ...; medians; "
+                "fixed_costs: importing torch and constructing the first torch.optim optimizer (which imports "
+                "torch._dynamo), in a fresh process after each of our runs; both scripts pay them, our train call "
+                "the second"),
     )
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=1) + '\n')
     print(f"lecture bigram.py: {lec['script_seconds']:.2f} s, exact val {lec['val_exact']:.4f}")
     print(f"ours: script {ours['script_seconds']:.2f} s, train call {ours['train_seconds']:.2f} s, exact val {ours['val_exact']:.4f}")
+    print(f"fixed costs both pay: import torch {fixed['import_torch']:.2f} s, first optimizer {fixed['first_optimizer']:.2f} s")
     print(f"speedup: {res['speedup_train']:.2f}x (lecture script / our train call), {res['speedup_script']:.2f}x (script / script); "
           f"load {load_before} -> {load_after}; wrote {out}")
 
