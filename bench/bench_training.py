@@ -67,7 +67,7 @@ BENCH_EXTRA = dict(train_seconds=train_seconds, evals=list(zip(h['step'], h['tra
 '''
 
 
-# A one-time cost both sides pay: importing torch, and constructing the first torch.optim optimizer, which imports
+# Two one-time costs both sides pay: importing torch, and constructing the first torch.optim optimizer, which imports
 # torch._dynamo. Measured apart, in a fresh process each time, with the same threads.
 FIXED = r'''
 import json, time
