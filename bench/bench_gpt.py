@@ -18,11 +18,11 @@ Usage (from the repo root):
     python bench/bench_gpt.py --threads 2 --nanogpt /tmp/nanoGPT [--nanogpt-source "where the checkout came from"]
 Chapter 06 reads the race against nanoGPT's own code, so the results it uses need `--nanogpt`.
 """
-import argparse, datetime, importlib.util, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, datetime, json, os, platform, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import cpu_name, loadavg
-from _nanogpt import nanogpt_checkout
+from _nanogpt import EVAL_LINE, ITER_LINE, load_checkpoint_model, nanogpt_checkout, start_train
 import torch
 from charlm_nb.data import get_batch, load_text, train_val_split
 from charlm_nb.tokenizer import CharTokenizer
@@ -185,28 +185,19 @@ def race_nanogpt(work, threads, val_data, quick, source):
     B, T = NANOGPT_CPU['train']['batch_size'], NANOGPT_CPU['model']['block_size']  # the recipe's, as in NANOGPT_ARGS
     args = list(NANOGPT_ARGS)
     if quick: args += [f'--max_iters={max_iters}', f'--lr_decay_iters={max_iters}', '--warmup_iters=10', '--eval_interval=50']
-    out_dir = work / 'out'
-    shutil.rmtree(out_dir, ignore_errors=True)
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONUNBUFFERED='1')
     la0 = loadavg()
-    t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, 'train.py', *args, f'--out_dir={out_dir}'], cwd=work, env=env,
-                       capture_output=True, text=True)
+    p, out_dir, t0 = start_train(work, args, threads)
+    stdout, stderr = p.communicate()
     wall = time.perf_counter() - t0
     la1 = loadavg()
-    if p.returncode: raise RuntimeError(f"nanoGPT's train.py failed:\n{p.stderr[-2000:]}")
-    iters = [(int(i), float(ms)) for i, ms in re.findall(r'^iter (\d+): loss [\d.]+, time ([\d.]+)ms', p.stdout, re.M)]
-    evals = [(int(i), float(t), float(v)) for i, t, v in
-             re.findall(r'^step (\d+): train loss ([\d.]+), val loss ([\d.]+)', p.stdout, re.M)]
-    if not iters or not evals: raise RuntimeError(f"could not read nanoGPT's log:\n{p.stdout[-2000:]}")
+    if p.returncode: raise RuntimeError(f"nanoGPT's train.py failed:\n{stderr[-2000:]}")
+    iters = [(int(i), float(ms)) for i, ms in ITER_LINE.findall(stdout)]
+    evals = [(int(i), float(t), float(v)) for i, t, v in EVAL_LINE.findall(stdout)]
+    if not iters or not evals: raise RuntimeError(f"could not read nanoGPT's log:\n{stdout[-2000:]}")
     seconds = sum(ms for _, ms in iters) / 1000  # every iteration's dt, evaluations included, as nanoGPT logs them
     # nanoGPT saves a checkpoint whenever its val estimate improves, normally last at step max_iters (its last
     # evaluation, after exactly max_iters * B * T training tokens); score it with the model class of the same checkout
-    ck = torch.load(out_dir / 'ckpt.pt', map_location='cpu', weights_only=True)
-    spec = importlib.util.spec_from_file_location('nanogpt_model', work / 'model.py')
-    ng = importlib.util.module_from_spec(spec); spec.loader.exec_module(ng)
-    model = ng.GPT(ng.GPTConfig(**ck['model_args']))
-    model.load_state_dict(ck['model'])
+    ck, model = load_checkpoint_model(work, out_dir)
     val = score_val(model, val_data, T, quick)
     r = dict(name="nanoGPT's own train.py (B=12, 2000 steps)", source=source,
              command='python train.py ' + ' '.join(args), train_tokens=max_iters * B * T, steps_run=len(iters),

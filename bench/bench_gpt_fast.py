@@ -21,11 +21,11 @@
 Usage (from the repo root):
     python bench/bench_gpt_fast.py --nanogpt /path/to/nanoGPT [--threads 2] [--nanogpt-source "..."]
 """
-import argparse, copy, datetime, importlib.util, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, copy, datetime, json, os, platform, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import cpu_name, loadavg
-from _nanogpt import nanogpt_checkout
+from _nanogpt import EVAL_LINE, ITER_LINE, load_checkpoint_model, nanogpt_checkout, start_train
 
 # Idle OpenMP workers sleep instead of spinning, in this process and (inherited) in every run it starts, nanoGPT's
 # included: on a machine shared with other jobs spinning workers stall whenever a sibling thread is descheduled.
@@ -169,27 +169,19 @@ def run_nanogpt(work, threads, val_data, source):
     "nanoGPT's train.py, start to exit, its log lines timestamped as they arrive; its final checkpoint scored like ours."
     import torch
     from charlm_nb.training import estimate_loss
-    out_dir = work / 'out'
-    shutil.rmtree(out_dir, ignore_errors=True)
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONUNBUFFERED='1')
     la0 = loadavg()
-    t0 = time.time()
-    p = subprocess.Popen([sys.executable, 'train.py', *NANOGPT_ARGS, f'--out_dir={out_dir}'], cwd=work, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines = [(time.time() - t0, line) for line in p.stdout]
+    p, out_dir, t0 = start_train(work, NANOGPT_ARGS, threads)
+    lines = [(time.perf_counter() - t0, line) for line in p.stdout]
     err = p.stderr.read(); p.wait()
-    wall = time.time() - t0
+    wall = time.perf_counter() - t0
     if p.returncode: raise RuntimeError(f"nanoGPT's train.py failed:\n{err[-2000:]}")
     iters, curve = [], []
     for t, line in lines:
-        m = re.match(r'iter (\d+): loss [\d.]+, time ([\d.]+)ms', line)
+        m = ITER_LINE.match(line)
         if m: iters.append((int(m[1]), float(m[2])))
-        m = re.match(r'step (\d+): train loss ([\d.]+), val loss ([\d.]+)', line)
+        m = EVAL_LINE.match(line)
         if m: curve.append(dict(step=int(m[1]), tokens=int(m[1]) * 12 * 64, wall=t, train=float(m[2]), val=float(m[3])))
-    ck = torch.load(out_dir / 'ckpt.pt', map_location='cpu', weights_only=True)
-    spec = importlib.util.spec_from_file_location('nanogpt_model', work / 'model.py')
-    ng = importlib.util.module_from_spec(spec); spec.loader.exec_module(ng)
-    model = ng.GPT(ng.GPTConfig(**ck['model_args'])); model.load_state_dict(ck['model'])
+    ck, model = load_checkpoint_model(work, out_dir)
     score = estimate_loss(model, {'val': val_data}, eval_iters=200, batch_size=32, block_size=64, device='cpu',
                           generator=torch.Generator().manual_seed(2024))['val']
     S = NANOGPT_SHAPE
