@@ -6,7 +6,7 @@
 __all__ = ['MODELS', 'TRAIN_DEFAULTS', 'get_model_class', 'gpt_config', 'run_train', 'run_sample', 'make_parser', 'command',
            'charlm_train', 'charlm_sample']
 
-# %% ../nbs/08_cli.ipynb #0cc80a83
+# %% ../nbs/08_cli.ipynb #c287b9fa
 import argparse, contextlib, inspect, os, re, sys
 from pathlib import Path
 import torch
@@ -14,13 +14,13 @@ import torch.distributed as dist
 from fastcore.docments import docments
 from .data import get_device, load_text, train_val_split, check_nonnegative_ints
 from .tokenizer import CharTokenizer
-from .training import train, load_checkpoint, sample_text, latest_path, _dist
+from .training import train, load_checkpoint, sample_text, latest_path, _dist, _process_device
 from .bigram import BigramLanguageModel
 from .attention import AttentionLanguageModel
 from .gpt import GPTLanguageModel, GPT_CONFIGS
 from .distributed import distributed, should_resume, one_line_errors
 
-# %% ../nbs/08_cli.ipynb #4d4cb4df
+# %% ../nbs/08_cli.ipynb #bbf27fb9
 MODELS = {'bigram': BigramLanguageModel, 'attention': AttentionLanguageModel, 'gpt': GPTLanguageModel}
 
 TRAIN_DEFAULTS = {  # the lectures' settings for each model
@@ -29,8 +29,8 @@ TRAIN_DEFAULTS = {  # the lectures' settings for each model
     'gpt': dict(max_iters=5000, eval_interval=500, eval_iters=200, lr=3e-4, batch_size=64, block_size=256),
 }
 
-_TRAIN_EXTRAS = dict(weight_decay=0.01, warmup_iters=0, min_lr=None, grad_clip=None, grad_accum_steps=1,
-                     compile=False, bf16=False, tf32=False)  # `train`'s defaults
+_TRAIN_EXTRAS = {k: inspect.signature(train).parameters[k].default  # `train`'s defaults
+                 for k in ('weight_decay', 'warmup_iters', 'min_lr', 'grad_clip', 'grad_accum_steps', 'compile', 'bf16', 'tf32')}
 
 def get_model_class(name:str) -> type: # 'bigram', 'attention' or 'gpt'
     "The model class the command line calls `name`."
@@ -47,7 +47,7 @@ def gpt_config(model:str, # the model name; a config needs 'gpt'
     if config not in GPT_CONFIGS: raise ValueError(f"unknown gpt config {config!r}; choose one of {names}")
     return dict(GPT_CONFIGS[config]['model']), dict(GPT_CONFIGS[config]['train'])
 
-# %% ../nbs/08_cli.ipynb #8501359c
+# %% ../nbs/08_cli.ipynb #35584eff
 def _say(quiet, *args):
     if not quiet and int(os.environ.get('RANK', '0')) == 0: print(*args, file=sys.stderr, flush=True)  # process 0 only
 
@@ -89,8 +89,7 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
     if ignored: _say(quiet, f"note: the {model} model takes no {', '.join(ignored)}; ignored")
     with distributed():
         rank, world, _ = _dist()
-        dev = get_device(device if device is not None or world == 1 or not torch.cuda.is_available()
-                         else f"cuda:{os.environ.get('LOCAL_RANK', 0)}")
+        dev = _process_device(device)
         if not resume and should_resume(out):
             resume = True
             _say(quiet, f"torchrun restarted the workers: resuming from {latest_path(out)}")

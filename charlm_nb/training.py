@@ -233,7 +233,7 @@ def load_checkpoint(path:str|Path, # a file written by `save_checkpoint`
                               f"(shape/vocabulary mismatch): {' '.join(l.strip() for l in first[:3])}") from None
     return model.to(dev).eval(), tokenizer, ckpt
 
-# %% ../nbs/04_training.ipynb #f54d888e
+# %% ../nbs/04_training.ipynb #58e3b702
 def _as_ids(d, name:str, dev:torch.device) -> Tensor:
     if not isinstance(d, Tensor): raise TypeError(f"{name} must be a 1-D tensor of token ids, not {type(d).__name__}")
     if d.dim() != 1: raise ValueError(f"{name} must be 1-D, got shape {tuple(d.shape)}")
@@ -298,7 +298,13 @@ def _split_batch(batch_size:int, world:int, grad_accum_steps:int) -> int:
                          f"({world} × {grad_accum_steps} = {world * grad_accum_steps}); every process takes an equal share")
     return batch_size // (world * grad_accum_steps)
 
-# %% ../nbs/04_training.ipynb #17879d92
+def _process_device(device:str|torch.device|None=None) -> torch.device:
+    "This process's device: `device`; if None, under torchrun with GPUs `cuda:LOCAL_RANK`, else `get_device()`."
+    _, world, local_rank = _dist()
+    if world > 1 and device is None and torch.cuda.is_available(): device = f'cuda:{local_rank}'  # one GPU per process
+    return get_device(device)
+
+# %% ../nbs/04_training.ipynb #756e0b5a
 def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`)
           train_data:Tensor, # 1-D token ids to train on
           val_data:Tensor, # 1-D token ids to validate on
@@ -333,7 +339,7 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
     if grad_clip is not None and not grad_clip > 0: raise ValueError(f"grad_clip must be > 0 or None, got {grad_clip!r}")
     if ckpt_path is not None and tokenizer is None: raise ValueError("ckpt_path needs the tokenizer (a checkpoint stores the vocabulary)")
     if resume and ckpt_path is None: raise ValueError("resume=True needs ckpt_path")
-    rank, world, local_rank = _dist()
+    rank, world, _ = _dist()
     if world == 1 and int(os.environ.get('WORLD_SIZE', '1')) > 1:
         raise RuntimeError(f"this process was started as one of {os.environ['WORLD_SIZE']} (WORLD_SIZE) but no process group is "
                            "running: start one first (charlm_nb.distributed.distributed(), or torch.distributed.init_process_group)")
@@ -341,8 +347,7 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
     model_bs = getattr(model, 'block_size', None)
     if model_bs is not None and block_size > model_bs:
         raise ValueError(f"block_size={block_size} is longer than the model's block_size={model_bs}")
-    if world > 1 and device is None and torch.cuda.is_available(): device = f'cuda:{local_rank}'  # one GPU per process
-    dev = get_device(device)
+    dev = _process_device(device)
     train_data, val_data = _as_ids(train_data, 'train_data', dev), _as_ids(val_data, 'val_data', dev)
     for nm, d in (('train_data', train_data), ('val_data', val_data)):
         if len(d) <= block_size: raise ValueError(f"{nm} has {len(d)} tokens; it needs more than block_size={block_size}")
@@ -398,12 +403,11 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
         improved = losses['val'] < best_val
         if improved: best_val, best_step = losses['val'], step
         if ckpt_path is None: return
-        state = dict(optimizer=opt, step=step, rng_state=_rng_state(g_train, g_eval))
+        state = dict(optimizer=opt, step=step, rng_state=_rng_state(g_train, g_eval),
+                     extra={'history': copy.deepcopy(hist), 'best_val': best_val, 'best_step': best_step})
         if rank == 0:  # one process writes; all of them hold the same weights
-            if improved: save_checkpoint(ckpt_path, model, tokenizer, val_loss=best_val, **state,
-                                         extra={'history': copy.deepcopy(hist), 'best_val': best_val, 'best_step': best_step})
-            save_checkpoint(latest, model, tokenizer, val_loss=losses['val'], **state,
-                            extra={'history': copy.deepcopy(hist), 'best_val': best_val, 'best_step': best_step})
+            if improved: save_checkpoint(ckpt_path, model, tokenizer, val_loss=best_val, **state)
+            save_checkpoint(latest, model, tokenizer, val_loss=losses['val'], **state)
 
     t0 = time.perf_counter()
     scheduled = warmup_iters > 0 or min_lr is not None
