@@ -12,16 +12,18 @@
      included. The model at that moment is kept and scored afterwards on the same 200 val batches as nanoGPT's final
      checkpoint, so the crossing can be checked on a larger sample than the estimate that detected it.
    Order nanoGPT, ours, ours, nanoGPT, so drifting load hits both alike.
-3. What each change buys: the same harness on configurations that differ in one thing (the `cpu` configuration, its
-   batch/schedule change, GELU, torch.compile), once each, in an order that alternates eager and compiled runs.
+3. What each change buys: the same harness on configurations that differ in one thing (AdamW instead of Muon with
+   the earlier AdamW recipe, Muon at batch 16, the `cpu` configuration, torch.compile, GELU), once each. torch.compile always starts
+   with an empty cache (its own TORCHINDUCTOR_CACHE_DIR), so its compile time is what a first run pays.
 4. Utilisation: model FLOPs per training token (6N + 12·L·C·T, N = weights in matrix multiplies, nanoGPT's estimate
-   from the PaLM paper) x training tokens per second (evaluation time excluded) / the peak of 1.
+   from the PaLM paper) x training tokens per second (evaluation time excluded) / the peak of 1; for ours also with
+   Muon's Newton–Schulz products counted (they are real work, but not model FLOPs).
 5. Where the time goes: torch.profiler's top operators for one eager training step, and compiled vs eager step time.
 
 Usage (from the repo root):
     python bench/bench_gpt_fast.py --nanogpt /path/to/nanoGPT [--threads 2] [--nanogpt-source "..."]
 """
-import argparse, copy, datetime, json, os, platform, statistics, subprocess, sys, tempfile, time
+import argparse, atexit, copy, datetime, json, os, platform, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import cpu_name, loadavg
@@ -49,6 +51,17 @@ def flops_per_token(n_layer, n_embd, block_size, vocab_size):
     "6N + 12·L·C·T: N = 12·L·C² (attention and MLP weights) + V·C (the output layer), all in matrix multiplies."
     N = 12 * n_layer * n_embd**2 + vocab_size * n_embd
     return 6 * N + 12 * n_layer * n_embd * block_size, N
+
+
+def muon_flops_per_step(model, ns_steps=5):
+    "FLOPs of Muon's Newton–Schulz products in one optimizer step: per m×n matrix (p = min, q = max) and iteration, 4p²q + 2p³."
+    import torch
+    total = 0
+    for m in model.blocks.modules():
+        if isinstance(m, torch.nn.Linear):
+            p, q = sorted(m.weight.shape)
+            total += ns_steps * (4 * p * p * q + 2 * p**3)
+    return total
 
 
 def matmul_peak(threads, rounds=5):
@@ -83,7 +96,7 @@ def child(spec):
     import charlm_nb.training as tr
     from charlm_nb.data import load_text, train_val_split
     from charlm_nb.tokenizer import CharTokenizer
-    from charlm_nb.gpt import GPT_CONFIGS, GPTLanguageModel, FeedForward
+    from charlm_nb.gpt import GPT_CONFIGS, GPTLanguageModel, FeedForward, OPTIMIZERS
     text = load_text('shakespeare')
     tok = CharTokenizer.from_text(text)
     train_data, val_data = train_val_split(tok.encode_tensor(text))
@@ -95,13 +108,6 @@ def child(spec):
     if spec.get('gelu'):  # an ablation: GELU (GPT-2's, nanoGPT's) in place of ReLU in every feed-forward; same parameters
         for m in model.modules():
             if isinstance(m, FeedForward): m.net[1] = torch.nn.GELU()
-    if spec.get('nanogpt_adamw'):  # an ablation: nanoGPT's optimizer settings in place of train's AdamW (a proposed
-        def adamw(m, lr, weight_decay, dev):  # chapter 04 change): decay only on 2-D weights, beta2 = 0.99
-            ps = [p for p in m.parameters() if p.requires_grad]
-            return torch.optim.AdamW([dict(params=[p for p in ps if p.dim() >= 2], weight_decay=weight_decay),
-                                      dict(params=[p for p in ps if p.dim() < 2], weight_decay=0.0)],
-                                     lr=lr, betas=(0.9, 0.99), fused=True)
-        tr._adamw = adamw
     evals, crossing = [], {}
     real_estimate = tr.estimate_loss
     def timed_estimate(*a, **k):  # train's evaluations, timed; the model is kept the first time val reaches the target
@@ -113,7 +119,9 @@ def child(spec):
         return out
     tr.estimate_loss = timed_estimate
     t_train = time.time()
-    h = tr.train(model, train_data, val_data, block_size=model_kw['block_size'], device='cpu', seed=1337, progress=False, **train_kw)
+    optimizer = train_kw.get('optimizer', 'adamw')  # a name of OPTIMIZERS
+    h = tr.train(model, train_data, val_data, block_size=model_kw['block_size'], device='cpu', seed=1337, progress=False,
+                 **{**train_kw, 'optimizer': OPTIMIZERS[optimizer]})
     t_end = time.time()
     tr.estimate_loss = real_estimate
     def score(m):  # the same 200 val batches of 32 x 64 that nanoGPT's checkpoint is scored on
@@ -127,7 +135,8 @@ def child(spec):
     eval_seconds = sum(e['seconds'] for e in evals)
     fpt, N = flops_per_token(model_kw['n_layer'], model_kw['n_embd'], T, tok.vocab_size)
     n_linear = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
-    res = dict(config=spec['config'], gelu=bool(spec.get('gelu')), nanogpt_adamw=bool(spec.get('nanogpt_adamw')), model=model_kw, train={k: v for k, v in train_kw.items()}, t_start=t_start,
+    opt_fps = muon_flops_per_step(model) if optimizer == 'muon' else 0
+    res = dict(config=spec['config'], gelu=bool(spec.get('gelu')), optimizer=optimizer, optimizer_flops_per_step=opt_fps, model=model_kw, train={k: v for k, v in train_kw.items()}, t_start=t_start,
                t_train_start=t_train, t_end=t_end, compile_seconds=h['compile_seconds'], loop_seconds=h['seconds'],
                eval_seconds=eval_seconds, steps=h['step'], evals=evals, crossing_index=crossing.get('index'),
                crossing_score_200=cross_score, final_score_200=final_score, train_tokens=train_kw['max_iters'] * B * T,
@@ -138,17 +147,19 @@ def child(spec):
 
 def run_ours(name, spec, threads):
     spec = dict(spec, threads=threads)
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONUNBUFFERED='1')
-    la0 = loadavg()
-    t0 = time.time()
-    p = subprocess.run([sys.executable, __file__, '--child', json.dumps(spec)], env=env, capture_output=True, text=True)
-    wall = time.time() - t0
+    with tempfile.TemporaryDirectory(prefix='inductor_') as cache:  # torch.compile starts cold, as on a first run
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONUNBUFFERED='1', TORCHINDUCTOR_CACHE_DIR=cache)
+        la0 = loadavg()
+        t0 = time.time()
+        p = subprocess.run([sys.executable, __file__, '--child', json.dumps(spec)], env=env, capture_output=True, text=True)
+        wall = time.time() - t0
     if p.returncode: raise RuntimeError(f"{name} failed:\n{p.stderr[-3000:]}")
     r = json.loads(next(l for l in p.stdout.splitlines() if l.startswith('BENCH_JSON '))[len('BENCH_JSON '):])
     B, T = r['train']['batch_size'], r['model']['block_size']
     curve = [dict(step=s, tokens=s * B * T, wall=e['t'] - t0, val=e['val'], train=e['train']) for s, e in zip(r['steps'], r['evals'])]
     i = r['crossing_index']
-    out = dict(name=name, config=r['config'], gelu=r['gelu'], nanogpt_adamw=r['nanogpt_adamw'], model=r['model'], train=r['train'], process_seconds=wall,
+    out = dict(name=name, config=r['config'], gelu=r['gelu'], optimizer=r['optimizer'],
+               optimizer_flops_per_step=r['optimizer_flops_per_step'], model=r['model'], train=r['train'], process_seconds=wall,
                startup_seconds=r['t_train_start'] - t0, compile_seconds=r['compile_seconds'], loop_seconds=r['loop_seconds'],
                eval_seconds=r['eval_seconds'], evals=len(r['evals']), train_tokens=r['train_tokens'],
                train_tokens_per_sec=r['train_tokens_per_sec'], flops_per_token=r['flops_per_token'],
@@ -204,15 +215,16 @@ def profile_step(threads, cfg_name, model_over=None, B=None, compiled_rounds=4, 
     "torch.profiler's top operators for one eager training step; eager vs compiled step time (alternating rounds)."
     import torch
     from torch.profiler import ProfilerActivity, profile
-    from charlm_nb.gpt import GPT_CONFIGS, GPTLanguageModel
+    from charlm_nb.gpt import GPT_CONFIGS, GPTLanguageModel, OPTIMIZERS
     torch.set_num_threads(threads)
     cfg = GPT_CONFIGS[cfg_name]
+    optimizer = cfg['train'].get('optimizer', 'adamw')
     mk = {**cfg['model'], **(model_over or {})}
     B = B or cfg['train']['batch_size']
     T = mk['block_size']
     torch.manual_seed(0)
     model = GPTLanguageModel(65, **mk)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
+    opt = OPTIMIZERS[optimizer](model, 1e-4, 0.1, torch.device('cpu'))
     x, y = torch.randint(0, 65, (B, T)), torch.randint(0, 65, (B, T))
     def step(f):
         _, loss = f(x, y)
@@ -237,13 +249,21 @@ def profile_step(threads, cfg_name, model_over=None, B=None, compiled_rounds=4, 
             t0 = time.perf_counter()
             for _ in range(steps): step(f)
             rates[k].append(steps * B * T / (time.perf_counter() - t0))
-    return dict(shape=f"{mk['n_layer']}L C={mk['n_embd']} B={B} T={T}, act={mk.get('act', 'relu')}",
+    return dict(shape=f"{mk['n_layer']}L C={mk['n_embd']} B={B} T={T}, act=relu, optimizer {optimizer}",
                 step_ms_profiled=total / 1000 / steps, top_ops=top, table=table, compile_seconds=compile_s,
                 tokens_per_sec={k: statistics.median(v) for k, v in rates.items()},
                 rounds={k: [round(v) for v in vs] for k, vs in rates.items()},
-                method=(f"one training step = forward, backward, clip_grad_norm_, fused AdamW on a fixed batch; profiler "
+                method=(f"one training step = forward, backward, clip_grad_norm_, the optimizer step ({optimizer}) on a fixed batch; profiler "
                         f"over {steps} eager steps after 3 warm-up steps; then eager vs torch.compile (inductor), "
                         f"{compiled_rounds} alternating rounds of {steps} steps, median tokens/s"))
+
+
+def add_utilisation(r, peak):
+    "Model FLOPs/s over the peak; and counting the optimizer's own matrix products too (Muon's Newton–Schulz), per token."
+    r['utilisation'] = r['flops_per_token'] * r['train_tokens_per_sec'] / peak
+    if 'optimizer_flops_per_step' in r:  # ours
+        tokens_per_step = r['train']['batch_size'] * r['model']['block_size']
+        r['utilisation_with_optimizer'] = (r['flops_per_token'] + r['optimizer_flops_per_step'] / tokens_per_step) * r['train_tokens_per_sec'] / peak
 
 
 def main():
@@ -258,6 +278,9 @@ def main():
     a = ap.parse_args()
     if a.child: return child(json.loads(a.child))
     if not a.nanogpt: ap.error('--nanogpt is required')
+    cache = tempfile.mkdtemp(prefix='inductor_')  # the profile's compilation starts cold too
+    atexit.register(shutil.rmtree, cache, True)
+    os.environ['TORCHINDUCTOR_CACHE_DIR'] = cache
     import torch
     torch.set_num_threads(a.threads)
     from charlm_nb.data import load_text, train_val_split
@@ -283,7 +306,7 @@ def main():
     res['peak']['measurements'] = [dict(peak_gflops=p['peak_gflops'], when=w) for p, w in zip(peaks, ('before the race', 'after the race'))]
     res['peak']['method'] += '; measured before and after the race, the better of the two kept'
     peak = res['peak']['peak_gflops'] * 1e9
-    for r in [*nano, *ours]: r['utilisation'] = r['flops_per_token'] * r['train_tokens_per_sec'] / peak
+    for r in [*nano, *ours]: add_utilisation(r, peak)
     ng_wall = statistics.mean(r['process_seconds'] for r in nano)
     ttl = [r['time_to_loss'] for r in ours]
     res['race'] = dict(
@@ -293,7 +316,8 @@ def main():
         time_to_loss=statistics.mean(ttl) if all(t is not None for t in ttl) else None,
         speedup=ng_wall / statistics.mean(ttl) if all(t is not None for t in ttl) else None,
         utilisation=dict(ours=statistics.mean(r['utilisation'] for r in ours),
-                         nanogpt=statistics.mean(r['utilisation'] for r in nano)),
+                         nanogpt=statistics.mean(r['utilisation'] for r in nano),
+                         ours_with_optimizer=statistics.mean(r['utilisation_with_optimizer'] for r in ours)),
         method=("order nanoGPT, ours, ours, nanoGPT, each a fresh process timed by the benchmark from its start; "
                 "nanoGPT: its whole 2000-step run, start to exit, averaged over its two runs; ours: from process start "
                 "to the end of the first evaluation whose val estimate <= target, averaged over two runs; speedup = "
@@ -301,12 +325,16 @@ def main():
     if not a.no_ablation:
         from charlm_nb.gpt import GPT_CONFIGS
         ev = {k: GPT_CONFIGS[a.config]['train'][k] for k in ('eval_interval', 'eval_iters')}
-        abl = [(f'cpu config (its evaluations: every {ev["eval_interval"]} steps, {ev["eval_iters"]} batches)',
+        abl = [(f'{a.config} with AdamW (B=16, lr 2e-3, 1000 steps)',
+                dict(config=a.config, target=target, train=dict(optimizer='adamw', batch_size=16, lr=2e-3, max_iters=1000))),
+               (f'{a.config} with batch 16 (lr 4e-3, 500 steps)',
+                dict(config=a.config, target=target, train=dict(batch_size=16, lr=4e-3, max_iters=500))),
+               (f'cpu config (its evaluations: every {ev["eval_interval"]} steps, {ev["eval_iters"]} batches)',
                 dict(config='cpu', target=target, train=ev)),
                (f'{a.config} + torch.compile', dict(config=a.config, target=target, train=dict(compile=True))),
                (f'{a.config} + GELU', dict(config=a.config, target=target, gelu=True))]
         res['ablation'] = [run_ours(n, s, a.threads) for n, s in abl]
-        for r in res['ablation']: r['utilisation'] = r['flops_per_token'] * r['train_tokens_per_sec'] / peak
+        for r in res['ablation']: add_utilisation(r, peak)
     from charlm_nb.gpt import GPT_CONFIGS
     res['profile'] = profile_step(a.threads, a.config)
     print(res['profile']['table'], flush=True)

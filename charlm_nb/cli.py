@@ -6,7 +6,7 @@
 __all__ = ['MODELS', 'TRAIN_DEFAULTS', 'get_model_class', 'gpt_config', 'run_train', 'run_sample', 'make_parser', 'command',
            'charlm_train', 'charlm_sample']
 
-# %% ../nbs/08_cli.ipynb #c287b9fa
+# %% ../nbs/08_cli.ipynb #4eeca2a6
 import argparse, contextlib, inspect, os, re, sys
 from pathlib import Path
 import torch
@@ -17,7 +17,7 @@ from .tokenizer import CharTokenizer
 from .training import train, load_checkpoint, sample_text, latest_path, _dist, _process_device
 from .bigram import BigramLanguageModel
 from .attention import AttentionLanguageModel
-from .gpt import GPTLanguageModel, GPT_CONFIGS
+from .gpt import GPTLanguageModel, GPT_CONFIGS, OPTIMIZERS
 from .distributed import distributed, should_resume, one_line_errors
 
 # %% ../nbs/08_cli.ipynb #bbf27fb9
@@ -47,7 +47,7 @@ def gpt_config(model:str, # the model name; a config needs 'gpt'
     if config not in GPT_CONFIGS: raise ValueError(f"unknown gpt config {config!r}; choose one of {names}")
     return dict(GPT_CONFIGS[config]['model']), dict(GPT_CONFIGS[config]['train'])
 
-# %% ../nbs/08_cli.ipynb #35584eff
+# %% ../nbs/08_cli.ipynb #c288f116
 def _say(quiet, *args):
     if not quiet and int(os.environ.get('RANK', '0')) == 0: print(*args, file=sys.stderr, flush=True)  # process 0 only
 
@@ -59,7 +59,7 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
               dropout:float|None=None, device:str|None=None, seed:int=1337, out:str='charlm.pt', sample_chars:int=500,
               warmup_iters:int|None=None, min_lr:float|None=None, grad_clip:float|None=None,
               weight_decay:float|None=None, grad_accum_steps:int|None=None, compile:bool=False, bf16:bool=False,
-              tf32:bool=False, resume:bool=False, quiet:bool=False) -> dict:
+              tf32:bool=False, optimizer:str|None=None, resume:bool=False, quiet:bool=False) -> dict:
     "What `charlm-train` does: load, tokenize, split, build, `train` (best checkpoint kept at `out`), sample. Returns a summary dict."
     cls = get_model_class(model)
     cfg_model, cfg_train = gpt_config(model, config)
@@ -69,13 +69,14 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
     data = tok.encode_tensor(text)
     train_data, val_data = train_val_split(data)
     # training hyper-parameters: the model's lecture defaults < the config's < the ones given explicitly
-    hp = {**TRAIN_DEFAULTS[model], **_TRAIN_EXTRAS, **cfg_train}
+    hp = {**TRAIN_DEFAULTS[model], **_TRAIN_EXTRAS, 'optimizer': 'adamw', **cfg_train}
     if 'block_size' in cfg_model: hp['block_size'] = cfg_model['block_size']
     given = dict(max_iters=max_iters, eval_interval=eval_interval, eval_iters=eval_iters, lr=lr, batch_size=batch_size,
                  block_size=block_size, weight_decay=weight_decay, warmup_iters=warmup_iters, min_lr=min_lr,
                  grad_clip=grad_clip, grad_accum_steps=grad_accum_steps, compile=compile or None, bf16=bf16 or None,
-                 tf32=tf32 or None)
+                 tf32=tf32 or None, optimizer=optimizer)
     hp.update({k: v for k, v in given.items() if v is not None})
+    if hp['optimizer'] not in OPTIMIZERS: raise ValueError(f"unknown optimizer {hp['optimizer']!r}; choose one of {', '.join(OPTIMIZERS)}")
     if os.environ.get('CHARLM_SMOKE', '') not in ('', '0'):
         hp.update({k: min(hp[k], v) for k, v in _SMOKE.items()})
         sample_chars = min(sample_chars, 100)
@@ -101,7 +102,7 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
                     f"on {dev}{f', {world} processes' if world > 1 else ''}")
         _say(quiet, "training: " + ', '.join(f"{k}={v}" for k, v in hp.items()))
         hist = train(m, train_data, val_data, device=dev, seed=seed, ckpt_path=out, tokenizer=tok, resume=resume,
-                     progress=not quiet, **hp)
+                     progress=not quiet, **{**hp, 'optimizer': OPTIMIZERS[hp['optimizer']]})
         if world > 1: dist.barrier()  # the last checkpoint is on disk before anyone reads it
     if hist['compile_seconds']: _say(quiet, f"torch.compile: {hist['compile_seconds']:.1f} s before training (not in the tokens/s)")
     _say(quiet, f"step {hist['step'][-1]}: train {hist['train'][-1]:.4f}, val {hist['val'][-1]:.4f}; best val "
@@ -158,7 +159,7 @@ def command(prog:str, # the console script's name
         return func
     return deco
 
-# %% ../nbs/08_cli.ipynb #213aeda4
+# %% ../nbs/08_cli.ipynb #cea77f20
 @command('charlm-train')
 def charlm_train(
     corpus:str='shakespeare', # bundled corpus name ('shakespeare', 'names'), a text file path, or an http(s) URL
@@ -181,11 +182,12 @@ def charlm_train(
     warmup_iters:int=None, # linear learning-rate warmup steps (default: --config's, else 0)
     min_lr:float=None, # cosine-decay the learning rate to this (default: --config's, else constant)
     grad_clip:float=None, # clip the gradient norm (default: --config's, else no clipping)
-    weight_decay:float=None, # AdamW weight decay (default: --config's, else 0.01)
+    weight_decay:float=None, # decoupled weight decay (default: --config's, else 0.01)
     grad_accum_steps:int=None, # split each step into this many micro-steps (default 1)
     compile:bool=False, # torch.compile the model for training (compile time is reported apart)
     bf16:bool=False, # bfloat16 autocast for the training forward passes (changes results slightly)
     tf32:bool=False, # on CUDA, TF32 matrix products (changes results slightly)
+    optimizer:str=None, # adamw, or muon (gpt: Muon for the blocks' weight matrices, AdamW for the rest) (default: --config's, else adamw)
     resume:bool=False, # continue from the latest state saved beside --out
     quiet:bool=False, # no progress bar or messages; print only the sample
 ):
@@ -195,7 +197,8 @@ def charlm_train(
                       eval_iters=eval_iters, lr=lr, batch_size=batch_size, block_size=block_size, n_embd=n_embd, n_head=n_head,
                       n_layer=n_layer, dropout=dropout, device=device, seed=seed, out=out, sample_chars=sample_chars,
                       warmup_iters=warmup_iters, min_lr=min_lr, grad_clip=grad_clip, weight_decay=weight_decay,
-                      grad_accum_steps=grad_accum_steps, compile=compile, bf16=bf16, tf32=tf32, resume=resume, quiet=quiet)
+                      grad_accum_steps=grad_accum_steps, compile=compile, bf16=bf16, tf32=tf32, optimizer=optimizer,
+                      resume=resume, quiet=quiet)
         if r['sample']: print(r['sample'])
 
 @command('charlm-sample')

@@ -18,7 +18,7 @@ from .tokenizer import CharTokenizer
 
 # %% auto #0
 __all__ = ['estimate_loss', 'get_lr', 'CheckpointError', 'CheckpointNotFoundError', 'model_path', 'model_class',
-           'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'latest_path', 'train', 'plot_losses',
+           'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'adamw', 'latest_path', 'train', 'plot_losses',
            'sample_text']
 
 # %% ../nbs/04_training.ipynb #f9bf7f84
@@ -233,7 +233,7 @@ def load_checkpoint(path:str|Path, # a file written by `save_checkpoint`
                               f"(shape/vocabulary mismatch): {' '.join(l.strip() for l in first[:3])}") from None
     return model.to(dev).eval(), tokenizer, ckpt
 
-# %% ../nbs/04_training.ipynb #58e3b702
+# %% ../nbs/04_training.ipynb #cc19c6e5
 def _as_ids(d, name:str, dev:torch.device) -> Tensor:
     if not isinstance(d, Tensor): raise TypeError(f"{name} must be a 1-D tensor of token ids, not {type(d).__name__}")
     if d.dim() != 1: raise ValueError(f"{name} must be 1-D, got shape {tuple(d.shape)}")
@@ -241,12 +241,17 @@ def _as_ids(d, name:str, dev:torch.device) -> Tensor:
         raise ValueError(f"{name} must hold integer token ids, got dtype {d.dtype}")
     return d.to(device=dev, dtype=torch.long)
 
-def _adamw(model:nn.Module, lr:float, weight_decay:float, dev:torch.device) -> torch.optim.Optimizer:
-    "AdamW, fused into one kernel where torch supports it for `dev`."
-    if dev.type in ('cpu', 'cuda'):
-        try: return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay, fused=True)
+def adamw(model:nn.Module|list, # a model, or a list of its parameters
+          lr:float, # learning rate (`train` updates it every step when scheduled)
+          weight_decay:float, # decoupled weight decay
+          device:torch.device, # where the parameters live
+         ) -> torch.optim.Optimizer:
+    "AdamW, fused into one kernel where torch supports it for `device`."
+    params = list(model.parameters()) if isinstance(model, nn.Module) else list(model)
+    if torch.device(device).type in ('cpu', 'cuda'):
+        try: return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=True)
         except (RuntimeError, TypeError, ValueError): pass
-    return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
 
 def _rng_state(g_train, g_eval) -> dict:
     "The random states of a run: the shared batch generators, and every process's own torch RNG (dropout)."
@@ -304,7 +309,7 @@ def _process_device(device:str|torch.device|None=None) -> torch.device:
     if world > 1 and device is None and torch.cuda.is_available(): device = f'cuda:{local_rank}'  # one GPU per process
     return get_device(device)
 
-# %% ../nbs/04_training.ipynb #756e0b5a
+# %% ../nbs/04_training.ipynb #47c01d2f
 def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`)
           train_data:Tensor, # 1-D token ids to train on
           val_data:Tensor, # 1-D token ids to validate on
@@ -312,12 +317,13 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
           max_iters:int=3000, # optimizer steps
           eval_interval:int=300, # evaluate every this many steps (and after the last)
           eval_iters:int=200, # batches averaged per split by `estimate_loss`
-          lr:float=1e-2, # (peak) learning rate of AdamW
+          lr:float=1e-2, # (peak) learning rate
           batch_size:int=32, # B, sequences per optimizer step (over all processes and micro-steps)
           block_size:int=8, # T, context length
           device:str|torch.device|None=None, # None/'auto' → `get_device()` (under torchrun with GPUs: `cuda:LOCAL_RANK`)
           seed:int=1337, # seeds the batch sampling and `torch.manual_seed` (dropout)
-          weight_decay:float=0.01, # AdamW weight decay (torch's default)
+          weight_decay:float=0.01, # decoupled weight decay (AdamW's default in torch)
+          optimizer=None, # a function `(model, lr, weight_decay, device) → optimizer`; None: `adamw`
           warmup_iters:int=0, # linear learning-rate warmup steps
           min_lr:float|None=None, # None → constant lr; else cosine decay to `min_lr` at `max_iters`
           grad_clip:float|None=None, # clip the gradient norm to this (None: no clipping)
@@ -330,7 +336,7 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
           resume:bool=False, # continue from the latest state (or, without one, the best checkpoint) at `ckpt_path`
           progress:bool=True, # show a progress bar
          ) -> dict: # history: `step`, `train`, `val` lists; `best_val`, `best_step`, `tokens_per_sec`, `seconds`, `compile_seconds`
-    "Train `model` with AdamW on random `(batch_size, block_size)` batches and return the loss history."
+    "Train `model` (AdamW unless `optimizer` says otherwise) on random `(batch_size, block_size)` batches and return the loss history."
     check_positive_ints(max_iters=max_iters, eval_interval=eval_interval, eval_iters=eval_iters,
                         batch_size=batch_size, block_size=block_size, grad_accum_steps=grad_accum_steps)
     check_nonnegative_ints(warmup_iters=warmup_iters)
@@ -357,7 +363,7 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
     model.to(dev).train()
     torch.manual_seed(seed + rank)  # dropout: each process its own stream
     g_train, g_eval = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed + 1)  # the same in every process
-    opt = _adamw(model, lr, weight_decay, dev)
+    opt = (optimizer or adamw)(model, lr, weight_decay, dev)
     hist = {'step': [], 'train': [], 'val': []}
     start, best_val, best_step = 0, math.inf, None
     latest = None if ckpt_path is None else latest_path(ckpt_path)
@@ -375,7 +381,10 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
             raise CheckpointError(f"cannot resume from {str(src)!r}: it has no optimizer/step/RNG state")
         model.load_state_dict(ck['state_dict'])
         keep = [{k: gr[k] for k in ('lr', 'weight_decay', 'fused', 'foreach') if k in gr} for gr in opt.param_groups]
-        opt.load_state_dict(ck['optimizer'])  # moment estimates and step counts; this call's settings win:
+        try: opt.load_state_dict(ck['optimizer'])  # moment estimates and step counts; this call's settings win:
+        except (ValueError, KeyError, RuntimeError) as e:
+            raise CheckpointError(f"cannot resume from {str(src)!r}: its optimizer state does not fit this optimizer "
+                                  f"({type(opt).__name__}): {e}") from None
         for gr, kept in zip(opt.param_groups, keep): gr.update(kept)
         _set_rng_state(ck['rng_state'], g_train, g_eval, seed)
         extra = ck.get('extra') or {}
