@@ -209,7 +209,7 @@ def newton_schulz(G:torch.Tensor, # (..., m, n): one matrix, or a stack of matri
     X = X.reshape((G.mT if tall else G).shape)
     return X.mT if tall else X
 
-# %% ../nbs/06_gpt.ipynb #43bd2885
+# %% ../nbs/06_gpt.ipynb #9eca768b
 class Muon(torch.optim.Optimizer):
     "Nesterov momentum whose update for each 2-D weight is orthogonalised (`newton_schulz`) and scaled to AdamW's size."
     def __init__(self,
@@ -225,8 +225,11 @@ class Muon(torch.optim.Optimizer):
                 if p.dim() != 2: raise ValueError(f"Muon updates 2-D weight matrices only, got a parameter of shape {tuple(p.shape)}")
 
     @torch.no_grad()
-    def step(self, closure=None):
+    def step(self, closure=None): # like every torch optimizer: re-evaluates the loss first if given, and returns it
         "Update every parameter that has a gradient; matrices of one shape are orthogonalised together."
+        loss = None
+        if closure is not None:
+            with torch.enable_grad(): loss = closure()
         for group in self.param_groups:
             lr, wd, mu = group['lr'], group['weight_decay'], group['momentum']
             by_shape = {}
@@ -239,6 +242,7 @@ class Muon(torch.optim.Optimizer):
                 for p, o in zip(ps, O):
                     p.mul_(1 - lr * wd)  # decoupled weight decay
                     p.add_(o, alpha=-lr * 0.2 * max(m, n) ** 0.5)  # RMS of an AdamW step (Moonshot's rule)
+        return loss
 
 # %% ../nbs/06_gpt.ipynb #4b27419d
 class MuonAdamW:
