@@ -53,15 +53,11 @@ def flops_per_token(n_layer, n_embd, block_size, vocab_size):
     return 6 * N + 12 * n_layer * n_embd * block_size, N
 
 
-def muon_flops_per_step(model, ns_steps=5):
-    "FLOPs of Muon's Newton–Schulz products in one optimizer step: per m×n matrix (p = min, q = max) and iteration, 4p²q + 2p³."
-    import torch
-    total = 0
-    for m in model.blocks.modules():
-        if isinstance(m, torch.nn.Linear):
-            p, q = sorted(m.weight.shape)
-            total += ns_steps * (4 * p * p * q + 2 * p**3)
-    return total
+def muon_flops_per_step(model):
+    "FLOPs of Muon's Newton–Schulz products in one step over the matrices MuonAdamW gives it: per p×q matrix (p ≤ q) and iteration, 4p²q + 2p³."
+    from charlm_nb.gpt import MuonAdamW
+    groups = MuonAdamW(model).muon.param_groups  # the matrices, and the iterations, that training uses
+    return sum(g['ns_steps'] * (4 * p * p * q + 2 * p**3) for g in groups for p, q in (sorted(w.shape) for w in g['params']))
 
 
 def matmul_peak(threads, rounds=5):

@@ -200,13 +200,14 @@ def newton_schulz(G:torch.Tensor, # (..., m, n): one matrix, or a stack of matri
     "Orthogonalise each matrix approximately (singular values pushed towards 1) by Muon's quintic Newton–Schulz iteration."
     a, b, c = 3.4445, -4.7750, 2.0315  # Keller Jordan's coefficients (torch.optim.Muon's too)
     tall = G.size(-2) > G.size(-1)
-    X = (G.mT if tall else G).reshape(-1, *sorted(G.shape[-2:]))  # (k, p, q), p ≤ q: X·Xᵀ is then the smaller square
+    W = G.mT if tall else G  # the wide orientation (..., p, q), p ≤ q: X·Xᵀ is then the smaller square
+    X = W.reshape(-1, *W.shape[-2:])  # (k, p, q): a stack, for the batched products below
     X = X / (X.norm(dim=(-2, -1), keepdim=True) + eps)  # Frobenius norm 1, so every singular value is at most 1
     for _ in range(steps):
         A = X @ X.mT  # (k, p, p)
         B = torch.baddbmm(A, A, A, beta=b, alpha=c)  # b·A + c·A·A
         X = torch.baddbmm(X, B, X, beta=a)  # a·X + B·X: every singular value s → a·s + b·s³ + c·s⁵
-    X = X.reshape((G.mT if tall else G).shape)
+    X = X.reshape(W.shape)
     return X.mT if tall else X
 
 # %% ../nbs/06_gpt.ipynb #9eca768b
