@@ -13,13 +13,13 @@ from torch import Tensor
 from torch.nn import functional as F
 from .data import check_positive_ints, check_nonnegative_ints
 
-# %% ../nbs/03_bigram_nn.ipynb #08bd5c97
+# %% ../nbs/03_bigram_nn.ipynb #5dddc638
 def _check_int(t, name:str, vocab_size:int):
     "Raise unless `t` is an integer tensor with values in `[0, vocab_size)`."
     if not isinstance(t, Tensor): raise TypeError(f"{name} must be a torch.Tensor of token ids, got {type(t).__name__}")
     if t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool:
         raise ValueError(f"{name} must be an integer tensor of token ids, got dtype {t.dtype}")
-    if t.numel():
+    if t.numel() and not torch.compiler.is_compiling():  # a compiled graph would break here for `.item()`; `train` checks its data up front
         lo, hi = (v.item() for v in torch.aminmax(t))
         if lo < 0 or hi >= vocab_size:
             raise ValueError(f"{name} holds token ids outside the vocabulary [0, {vocab_size}): min {lo}, max {hi}")

@@ -192,7 +192,7 @@ class GPTLanguageModel(nn.Module):
         return generate_tokens(self, idx, max_new_tokens, block_size=self.block_size, generator=generator,
                                temperature=temperature, top_k=top_k, step_logits=kv_logits if use_cache else context_logits)
 
-# %% ../nbs/06_gpt.ipynb #849adb8b
+# %% ../nbs/06_gpt.ipynb #f2562eef
 def newton_schulz(G:torch.Tensor, # (..., m, n): one matrix, or a stack of matrices of the same shape
                   steps:int=5, # iterations
                   eps:float=1e-7, # keeps an all-zero matrix finite
@@ -245,7 +245,7 @@ class Muon(torch.optim.Optimizer):
                     p.add_(o, alpha=-lr * 0.2 * max(m, n) ** 0.5)  # RMS of an AdamW step (Moonshot's rule)
         return loss
 
-# %% ../nbs/06_gpt.ipynb #4b27419d
+# %% ../nbs/06_gpt.ipynb #0d95cc10
 class MuonAdamW:
     "Muon for the weights of the `nn.Linear` layers inside `model.blocks`, AdamW (chapter 04's `adamw`) for every other parameter."
     def __init__(self,
@@ -262,11 +262,25 @@ class MuonAdamW:
         self.adamw = adamw([p for p in model.parameters() if id(p) not in inside], lr, weight_decay, device or hidden[0].device)
 
     @property
-    def param_groups(self) -> list: return self.muon.param_groups + self.adamw.param_groups  # `train` sets their 'lr'
-    def zero_grad(self, set_to_none:bool=True): self.muon.zero_grad(set_to_none); self.adamw.zero_grad(set_to_none)
-    def step(self): self.muon.step(); self.adamw.step()
-    def state_dict(self) -> dict: return {'muon': self.muon.state_dict(), 'adamw': self.adamw.state_dict()}
-    def load_state_dict(self, state:dict): self.muon.load_state_dict(state['muon']); self.adamw.load_state_dict(state['adamw'])
+    def param_groups(self) -> list:
+        "Muon's groups, then AdamW's: `train` sets each group's 'lr' every step."
+        return self.muon.param_groups + self.adamw.param_groups
+    def zero_grad(self, set_to_none:bool=True):
+        "Clear the gradients of every parameter, as `torch.optim.Optimizer.zero_grad` does."
+        self.muon.zero_grad(set_to_none); self.adamw.zero_grad(set_to_none)
+    def step(self, closure=None): # like every torch optimizer: re-evaluates the loss first if given, and returns it
+        "One update of every parameter: Muon's matrices, then AdamW's rest."
+        loss = None
+        if closure is not None:
+            with torch.enable_grad(): loss = closure()
+        self.muon.step(); self.adamw.step()
+        return loss
+    def state_dict(self) -> dict:
+        "Both optimizers' states (momentum buffers, moments, steps), as one dict a checkpoint can hold."
+        return {'muon': self.muon.state_dict(), 'adamw': self.adamw.state_dict()}
+    def load_state_dict(self, state:dict): # what `state_dict` returned
+        "Restore both optimizers' states."
+        self.muon.load_state_dict(state['muon']); self.adamw.load_state_dict(state['adamw'])
 
 OPTIMIZERS = {'adamw': adamw, 'muon': MuonAdamW}  # `train`'s optimizer, by the name configurations and the command line use
 

@@ -146,22 +146,26 @@ def model_class(path:str) -> type:
         raise CheckpointError(f"refusing model class {path!r}: charlm_nb.{m.group(1)} has no model class {m.group(2)!r}")
     return cls
 
-# %% ../nbs/04_training.ipynb #06be2a0f
+# %% ../nbs/04_training.ipynb #bcf94bfe
 _FORMAT, _VERSION = 'charlm_nb.checkpoint', 2
 _V1_MODELS = {'bigram': 'charlm_nb.bigram.BigramLanguageModel',  # the short names format version 1 stored
               'attention': 'charlm_nb.attention.AttentionLanguageModel', 'gpt': 'charlm_nb.gpt.GPTLanguageModel'}
+
+def _optimizer_name(optimizer) -> str:
+    "The import path of the optimizer's class (`torch.optim.adamw.AdamW`), which a checkpoint records beside its state."
+    return f"{type(optimizer).__module__}.{type(optimizer).__qualname__}"
 
 def save_checkpoint(path:str|Path, # file to write (atomically)
                     model:nn.Module, # a model of the charlm_nb package
                     tokenizer:CharTokenizer, # the vocabulary the model was trained with
                     *,
-                    optimizer:torch.optim.Optimizer|None=None, # saved so training can resume
+                    optimizer=None, # a torch optimizer, or anything with `state_dict()` (chapter 06's `MuonAdamW`); saved so training can resume
                     step:int|None=None, # optimizer steps taken
                     val_loss:float|None=None, # validation loss of these weights
                     rng_state:dict|None=None, # random generator states (see `train`)
                     extra:dict|None=None, # anything else JSON-like (e.g. the loss history)
                    ) -> Path:
-    "Write weights, model class and config, vocabulary and training state to one file, atomically."
+    "Write weights, model class and config, vocabulary and training state (with the optimizer's class) to one file, atomically."
     path = Path(path)
     cls_path = model_path(model)
     if not isinstance(tokenizer, CharTokenizer): raise TypeError(f"tokenizer must be a CharTokenizer, not {type(tokenizer).__name__}")
@@ -171,6 +175,7 @@ def save_checkpoint(path:str|Path, # file to write (atomically)
     ckpt = {'format': _FORMAT, 'version': _VERSION, 'model': cls_path, 'config': cfg,
             'state_dict': model.state_dict(), 'tokenizer': tokenizer.to_dict(),
             'optimizer': None if optimizer is None else optimizer.state_dict(),
+            'optimizer_class': None if optimizer is None else _optimizer_name(optimizer),
             'step': step, 'val_loss': val_loss, 'rng_state': rng_state, 'extra': extra,
             'torch_version': str(torch.__version__)}
     with atomic_write(path) as f: torch.save(ckpt, f)  # chapter 00: the old file survives any failure
@@ -233,8 +238,9 @@ def load_checkpoint(path:str|Path, # a file written by `save_checkpoint`
                               f"(shape/vocabulary mismatch): {' '.join(l.strip() for l in first[:3])}") from None
     return model.to(dev).eval(), tokenizer, ckpt
 
-# %% ../nbs/04_training.ipynb #cc19c6e5
+# %% ../nbs/04_training.ipynb #e7faf8da
 def _as_ids(d, name:str, dev:torch.device) -> Tensor:
+    "`d` as a 1-D long tensor on `dev`, or a clear error naming `name` when it is not 1-D integer token ids."
     if not isinstance(d, Tensor): raise TypeError(f"{name} must be a 1-D tensor of token ids, not {type(d).__name__}")
     if d.dim() != 1: raise ValueError(f"{name} must be 1-D, got shape {tuple(d.shape)}")
     if d.dtype.is_floating_point or d.dtype.is_complex or d.dtype == torch.bool:
@@ -309,7 +315,7 @@ def _process_device(device:str|torch.device|None=None) -> torch.device:
     if world > 1 and device is None and torch.cuda.is_available(): device = f'cuda:{local_rank}'  # one GPU per process
     return get_device(device)
 
-# %% ../nbs/04_training.ipynb #47c01d2f
+# %% ../nbs/04_training.ipynb #ef95a270
 def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`)
           train_data:Tensor, # 1-D token ids to train on
           val_data:Tensor, # 1-D token ids to validate on
@@ -360,6 +366,9 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
     vocab = dict(model.config).get('vocab_size') if hasattr(model, 'config') else None
     if tokenizer is not None and vocab is not None and tokenizer.vocab_size != vocab:
         raise ValueError(f"vocabulary mismatch: the tokenizer has {tokenizer.vocab_size} symbols but the model's vocab_size is {vocab}")
+    for nm, d in (('train_data', train_data), ('val_data', val_data)) if vocab is not None else ():  # once, before any work
+        lo, hi = (v.item() for v in torch.aminmax(d))
+        if lo < 0 or hi >= vocab: raise ValueError(f"{nm} holds token ids outside the model's vocabulary [0, {vocab}): min {lo}, max {hi}")
     model.to(dev).train()
     torch.manual_seed(seed + rank)  # dropout: each process its own stream
     g_train, g_eval = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed + 1)  # the same in every process
@@ -379,6 +388,10 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
             raise CheckpointError(f"cannot resume: the vocabulary in {str(src)!r} differs from the tokenizer given")
         if ck.get('optimizer') is None or ck.get('rng_state') is None or ck.get('step') is None:
             raise CheckpointError(f"cannot resume from {str(src)!r}: it has no optimizer/step/RNG state")
+        saved = ck.get('optimizer_class')  # None in files written before it was recorded: the state's shape is checked below
+        if saved is not None and saved != _optimizer_name(opt):
+            raise CheckpointError(f"cannot resume from {str(src)!r}: its optimizer state is a {saved}'s, not this optimizer's "
+                                  f"({_optimizer_name(opt)}): resume with the optimizer that wrote it")
         model.load_state_dict(ck['state_dict'])
         keep = [{k: gr[k] for k in ('lr', 'weight_decay', 'fused', 'foreach') if k in gr} for gr in opt.param_groups]
         try: opt.load_state_dict(ck['optimizer'])  # moment estimates and step counts; this call's settings win:
