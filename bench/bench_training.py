@@ -14,7 +14,8 @@ from its first line (imports included) to its last, then scores the script's fin
 (exact mean NLL, the same measure for both). Our script also reports how long the `train(...)` call took. The runs
 alternate lecture, ours, ours, lecture, ... so that drifting machine load hits both alike; medians are reported.
 After each of our runs, a fresh process measures two one-time costs both scripts pay: importing torch, and constructing
-the first torch.optim optimizer (it imports torch._dynamo; our script pays this inside the `train(...)` call).
+the first torch.optim optimizer (it imports torch._dynamo; our script pays this inside the `train(...)` call), and
+the floor: the same steps and evaluations as a bare loop with nothing else, and a profile of its step.
 
 Usage: python bench/bench_training.py --lecture /path/to/ng-video-lecture [--repeats 3] [--threads 2]
 """
@@ -79,6 +80,47 @@ t2 = time.perf_counter()
 print(json.dumps(dict(import_torch=t1 - t0, first_optimizer=t2 - t1)))
 '''
 
+# The floor under any loop that does the lecture's computation with autograd and torch.optim, eagerly: the same 3000
+# steps with nothing else (batches drawn beforehand, no checks, no progress, no learning-rate updates), then the same
+# evaluations as `train` does (each split's 200 batches in one forward pass), and a profile of the bare step. Fresh
+# process, after the first optimizer has been built (its one-time cost is measured apart, above).
+FLOOR = r'''
+import json, sys, time
+import torch, torch.nn as nn, torch.nn.functional as F
+HP = json.loads(sys.argv[1])
+V, B, T, N = 65, HP['batch_size'], HP['block_size'], HP['max_iters']
+torch.manual_seed(HP['seed'])
+emb = nn.Embedding(V, V)  # the bigram: a (V,V) table of next-token logits
+opt = torch.optim.AdamW(emb.parameters(), lr=HP['lr'], fused=True)
+x, y = torch.randint(V, (N, B, T)), torch.randint(V, (N, B, T))  # (N,B,T) every step's batch, drawn at once
+def step(i):
+    loss = F.cross_entropy(emb(x[i]).view(B * T, V), y[i].view(B * T))
+    opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+for i in range(50): step(i)  # warm-up
+t0 = time.perf_counter()
+for i in range(N): step(i)
+steps = time.perf_counter() - t0
+n_evals = N // HP['eval_interval'] + 1
+xe, ye = torch.randint(V, (HP['eval_iters'] * B, T)), torch.randint(V, (HP['eval_iters'] * B, T))
+t0 = time.perf_counter()
+with torch.no_grad():
+    for _ in range(2 * n_evals): F.cross_entropy(emb(xe).view(-1, V), ye.view(-1)).item()
+evals = time.perf_counter() - t0
+from torch.profiler import profile, ProfilerActivity
+with profile(activities=[ProfilerActivity.CPU]) as prof:
+    for i in range(200): step(i)
+ops = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)[:8]
+top = [dict(op=e.key, self_us_per_step=e.self_cpu_time_total / 200, calls_per_step=e.count / 200) for e in ops]
+print(json.dumps(dict(bare_steps=steps, bare_evals=evals, n_evals=n_evals, us_per_step=steps / N * 1e6, profile=top)))
+'''
+
+
+def floor_costs(threads):
+    "The bare loop's seconds (steps, evaluations) and the profile of a bare step, in a fresh process."
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    p = subprocess.run([sys.executable, '-c', FLOOR, json.dumps(HP)], env=env, capture_output=True, text=True, check=True)
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
 
 def fixed_costs(threads):
     "Seconds to import torch and to construct the first optimizer, in a fresh process."
@@ -115,7 +157,7 @@ def main():
     if not lecture.is_file(): raise FileNotFoundError(f"--lecture {a.lecture!r}: no bigram.py there")
     tokens = HP['max_iters'] * HP['batch_size'] * HP['block_size']
 
-    runs = {'lecture': [], 'ours': [], 'fixed': []}
+    runs = {'lecture': [], 'ours': [], 'fixed': [], 'floor': []}
     load_before = loadavg()
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
@@ -133,7 +175,7 @@ def main():
                     res.update(train_seconds=ex['train_seconds'], evals=ex['evals'], val_estimate=ex['evals'][-1][2],
                                last_estimate_step=ex['evals'][-1][0])
                 runs[side].append(res)
-                if side == 'ours': runs['fixed'].append(fixed_costs(a.threads))
+                if side == 'ours': runs['fixed'].append(fixed_costs(a.threads)); runs['floor'].append(floor_costs(a.threads))
                 print(f"run {r+1}/{a.repeats} {side:>8}: script {res['script_seconds']:6.2f} s"
                       + (f" (train call {res['train_seconds']:.2f} s)" if side == 'ours' else '')
                       + f", val estimate {res['val_estimate']:.4f} at step {res['last_estimate_step']}, "
@@ -145,6 +187,10 @@ def main():
     ours = {k: med('ours', k) for k in ('script_seconds', 'process_seconds', 'train_seconds', 'val_exact', 'val_estimate')}
     ours['train_tokens_per_sec'] = tokens / ours['train_seconds']
     fixed = {k: statistics.median(r[k] for r in runs['fixed']) for k in ('import_torch', 'first_optimizer')}
+    floor = {k: statistics.median(r[k] for r in runs['floor']) for k in ('bare_steps', 'bare_evals', 'us_per_step')}
+    floor['train_call_floor'] = fixed['first_optimizer'] + floor['bare_steps'] + floor['bare_evals']
+    floor['speedup_ceiling'] = lec['script_seconds'] / floor['train_call_floor']
+    floor['profile'] = min(runs['floor'], key=lambda r: r['bare_steps'])['profile']  # of the fastest run
     res = dict(
         benchmark="bigram training: the lecture's own bigram.py vs charlm_nb.training.train",
         date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
@@ -154,7 +200,7 @@ def main():
         loadavg_before=load_before, loadavg_after=load_after,
         lecture_script=str(lecture), lecture_source=a.lecture_source or str(Path(a.lecture).resolve()),
         hyperparameters=HP, training_tokens=tokens, repeats=a.repeats,
-        lecture=lec, ours=ours, fixed_costs=fixed,
+        lecture=lec, ours=ours, fixed_costs=fixed, floor=floor,
         speedup_train=lec['script_seconds'] / ours['train_seconds'],
         speedup_script=lec['script_seconds'] / ours['script_seconds'],
         val_exact_delta=ours['val_exact'] - lec['val_exact'],
@@ -167,7 +213,10 @@ def main():
                 "2700, its last evaluation; ours: step 3000); order lecture, ours, ours, lecture, ...; medians; "
                 "fixed_costs: importing torch and constructing the first torch.optim optimizer (which imports "
                 "torch._dynamo), in a fresh process after each of our runs; both scripts pay them, our train call "
-                "the second"),
+                "the second; floor: in a fresh process after each of our runs, the bare loop of the same steps "
+                "(fused AdamW, batches drawn beforehand, nothing else) and the same evaluations; train_call_floor = "
+                "first_optimizer + bare_steps + bare_evals, the least a train call built on autograd and torch.optim "
+                "could take; speedup_ceiling = the lecture's script_seconds over it"),
     )
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -175,6 +224,8 @@ def main():
     print(f"lecture bigram.py: {lec['script_seconds']:.2f} s, exact val {lec['val_exact']:.4f}")
     print(f"ours: script {ours['script_seconds']:.2f} s, train call {ours['train_seconds']:.2f} s, exact val {ours['val_exact']:.4f}")
     print(f"fixed costs both pay: import torch {fixed['import_torch']:.2f} s, first optimizer {fixed['first_optimizer']:.2f} s")
+    print(f"floor: bare steps {floor['bare_steps']:.2f} s ({floor['us_per_step']:.0f} us/step), bare evaluations {floor['bare_evals']:.2f} s; "
+          f"a train call could take no less than {floor['train_call_floor']:.2f} s: at most {floor['speedup_ceiling']:.2f}x")
     print(f"speedup: {res['speedup_train']:.2f}x (lecture script / our train call), {res['speedup_script']:.2f}x (script / script); "
           f"load {load_before} -> {load_after}; wrote {out}")
 
