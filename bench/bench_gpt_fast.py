@@ -207,25 +207,33 @@ def run_nanogpt(work, threads, val_data, source):
 # ---------------------------------------------------------------------------------------------------------------------
 # Where the time goes
 
+def training_step(model_kw, B, optimizer, vocab_size=65):
+    "`(model, step)`: a GPT, its optimizer (a name of OPTIMIZERS) and a fixed (B,T) batch; `step(f)` trains once through `f` as `train` does (forward, backward, clip_grad_norm_, the optimizer's step)."
+    import torch
+    from charlm_nb.gpt import GPTLanguageModel, OPTIMIZERS
+    torch.manual_seed(0)
+    model = GPTLanguageModel(vocab_size, **model_kw)
+    opt = OPTIMIZERS[optimizer](model, 1e-4, 0.1, torch.device('cpu'))
+    x, y = torch.randint(0, vocab_size, (B, model_kw['block_size'])), torch.randint(0, vocab_size, (B, model_kw['block_size']))
+    def step(f):
+        _, loss = f(x, y)
+        opt.zero_grad(set_to_none=True); loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step()
+    return model, step
+
+
 def profile_step(threads, cfg_name, model_over=None, B=None, compiled_rounds=4, steps=10):
     "torch.profiler's top operators for one eager training step; eager vs compiled step time (alternating rounds)."
     import torch
     from torch.profiler import ProfilerActivity, profile
-    from charlm_nb.gpt import GPT_CONFIGS, GPTLanguageModel, OPTIMIZERS
+    from charlm_nb.gpt import GPT_CONFIGS
     torch.set_num_threads(threads)
     cfg = GPT_CONFIGS[cfg_name]
     optimizer = cfg['train'].get('optimizer', 'adamw')
     mk = {**cfg['model'], **(model_over or {})}
     B = B or cfg['train']['batch_size']
     T = mk['block_size']
-    torch.manual_seed(0)
-    model = GPTLanguageModel(65, **mk)
-    opt = OPTIMIZERS[optimizer](model, 1e-4, 0.1, torch.device('cpu'))
-    x, y = torch.randint(0, 65, (B, T)), torch.randint(0, 65, (B, T))
-    def step(f):
-        _, loss = f(x, y)
-        opt.zero_grad(set_to_none=True); loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step()
+    model, step = training_step(mk, B, optimizer)
     for _ in range(3): step(model)
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(steps): step(model)

@@ -1,0 +1,113 @@
+#!/usr/bin/env python
+"""How much of the CPU a training step uses, by model width, optimizer and OpenMP wait policy; writes `bench/results/utilisation.json`.
+
+1. Step rates. For each OpenMP wait policy (PASSIVE: idle threads sleep, the setting of the other benchmarks; and the
+   library's default, OMP_WAIT_POLICY unset: idle threads spin a while before they sleep), a fresh process measures this
+   CPU's float32 matmul peak (as bench_gpt_fast.py does) and then the steady-state speed of one training step, as
+   `train` runs it (forward, backward, clip_grad_norm_, the optimizer's step, on a fixed batch), for these shapes:
+   the `fast` configuration (width 128, 4 layers, Muon, batch 32), the same with AdamW, the same with Muon at batch 64,
+   and width 256 with AdamW and with Muon. Utilisation = model FLOPs per token (6N + 12·L·C·T) x tokens/s / that
+   process's peak. The two policies alternate (PASSIVE, default, default, PASSIVE, ...); medians over the rounds.
+2. A wide model by the clock: width 256 with AdamW (the shape that uses the CPU best in part 1) trained by the same
+   harness as bench_gpt_fast.py's race, against the same target (nanoGPT's final val loss, read from gpt_fast.json):
+   does it reach the loss, and when?
+
+Usage (from the repo root, after bench_gpt_fast.py has written its results):
+    python bench/bench_utilisation.py [--threads 2] [--rounds 2]
+"""
+import argparse, datetime, json, os, statistics, subprocess, sys, time
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import loadavg
+_policy = os.environ.get('OMP_WAIT_POLICY')
+from bench_gpt_fast import flops_per_token, machine_info, matmul_peak, run_ours, training_step
+if _policy is None: os.environ.pop('OMP_WAIT_POLICY', None)  # bench_gpt_fast sets PASSIVE on import: keep the one we were started with
+
+FAST = dict(n_embd=128, n_head=4, n_layer=4, block_size=64, dropout=0.0)
+SHAPES = [  # (name, model overrides of FAST, batch, optimizer)
+    ('fast: width 128, Muon, batch 32', {}, 32, 'muon'),
+    ('width 128, AdamW, batch 32', {}, 32, 'adamw'),
+    ('width 128, Muon, batch 64', {}, 64, 'muon'),
+    ('width 256, AdamW, batch 32', {'n_embd': 256}, 32, 'adamw'),
+    ('width 256, Muon, batch 32', {'n_embd': 256}, 32, 'muon'),
+]
+POLICIES = ('PASSIVE', 'default')
+WIDE = dict(config='fast', model={'n_embd': 256},
+            train={'optimizer': 'adamw', 'lr': 3e-3, 'warmup_iters': 30, 'max_iters': 300})
+
+
+def child(threads, steps=8, rounds=3):
+    "Peak and step rates in this process (its OpenMP policy is the one it was started with)."
+    import torch
+    torch.set_num_threads(threads)
+    peak = matmul_peak(threads)['peak_gflops'] * 1e9
+    out = []
+    for name, over, B, opt in SHAPES:
+        mk = {**FAST, **over}
+        model, step = training_step(mk, B, opt)
+        for _ in range(3): step(model)
+        rates = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            for _ in range(steps): step(model)
+            rates.append(steps * B * mk['block_size'] / (time.perf_counter() - t0))
+        fpt, _ = flops_per_token(mk['n_layer'], mk['n_embd'], mk['block_size'], 65)
+        out.append(dict(name=name, model=mk, batch_size=B, optimizer=opt, tokens_per_sec=max(rates),
+                        flops_per_token=fpt, utilisation=fpt * max(rates) / peak))
+    print('BENCH_JSON ' + json.dumps(dict(peak_gflops=peak / 1e9, shapes=out, omp_wait_policy=os.environ.get('OMP_WAIT_POLICY', 'default'))), flush=True)
+
+
+def run_child(policy, threads):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    if policy == 'default': env.pop('OMP_WAIT_POLICY', None)
+    else: env['OMP_WAIT_POLICY'] = policy
+    la0 = loadavg()
+    p = subprocess.run([sys.executable, __file__, '--child', str(threads)], env=env, capture_output=True, text=True)
+    if p.returncode: raise RuntimeError(f"the {policy} run failed:\n{p.stderr[-3000:]}")
+    r = json.loads(next(l for l in p.stdout.splitlines() if l.startswith('BENCH_JSON '))[len('BENCH_JSON '):])
+    if r['omp_wait_policy'] != policy: raise RuntimeError(f"the child ran with OMP_WAIT_POLICY={r['omp_wait_policy']}, not {policy}")
+    r.update(policy=policy, loadavg_before=la0, loadavg_after=loadavg())
+    print(policy, f"peak {r['peak_gflops']:.0f} GFLOP/s;", ', '.join(f"{s['name']}: {s['utilisation']:.0%}" for s in r['shapes']), flush=True)
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--child', type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--rounds', type=int, default=2, help='processes per policy (alternating)')
+    ap.add_argument('--race', default=str(Path(__file__).parent / 'results' / 'gpt_fast.json'))
+    ap.add_argument('--out', default=str(Path(__file__).parent / 'results' / 'utilisation.json'))
+    a = ap.parse_args()
+    if a.child is not None: return child(a.child)
+    race = json.loads(Path(a.race).read_text())['race']
+    res = dict(machine=machine_info(a.threads), date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+               loadavg_start=loadavg())
+    runs = []
+    for r in range(a.rounds):
+        for policy in (POLICIES if r % 2 == 0 else POLICIES[::-1]): runs.append(run_child(policy, a.threads))
+    table = []
+    for i, (name, *_) in enumerate(SHAPES):
+        row = dict(runs[0]['shapes'][i], name=name)
+        for policy in POLICIES:
+            mine = [x for x in runs if x['policy'] == policy]
+            row[policy] = dict(utilisation=statistics.median(x['shapes'][i]['utilisation'] for x in mine),
+                               tokens_per_sec=statistics.median(x['shapes'][i]['tokens_per_sec'] for x in mine))
+        del row['utilisation'], row['tokens_per_sec']
+        table.append(row)
+    res.update(peak_gflops={p: statistics.median(x['peak_gflops'] for x in runs if x['policy'] == p) for p in POLICIES},
+               shapes=table, runs=runs)
+    os.environ['OMP_WAIT_POLICY'] = 'PASSIVE'  # the race's setting
+    wide = run_ours('width 256, AdamW (lr 3e-3, 300 steps of batch 32)', dict(WIDE, target=race['target']), a.threads)
+    res['wide'] = dict(wide, nanogpt_seconds=race['nanogpt_seconds'], fast_time_to_loss=race['time_to_loss'],
+                       target_seconds=race['nanogpt_seconds'] / 2.5)
+    res.update(loadavg_end=loadavg(), method=(
+        "step rates: a fresh process per policy and round (PASSIVE, default alternating), each measuring its own matmul "
+        "peak first; one step = forward, backward, clip_grad_norm_, optimizer step on a fixed batch, 3 warm-up steps, "
+        "best of 3 rounds of 8 steps; medians over the processes of a policy. wide: bench_gpt_fast.py's race harness "
+        "(OMP_WAIT_POLICY=PASSIVE, as in the race), once"))
+    Path(a.out).write_text(json.dumps(res, indent=1) + '\n')
+    print(f"wrote {a.out}")
+
+
+if __name__ == '__main__': main()
