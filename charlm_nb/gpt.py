@@ -245,8 +245,8 @@ class Muon(torch.optim.Optimizer):
                     p.add_(o, alpha=-lr * 0.2 * max(m, n) ** 0.5)  # RMS of an AdamW step (Moonshot's rule)
         return loss
 
-# %% ../nbs/06_gpt.ipynb #0d95cc10
-class MuonAdamW:
+# %% ../nbs/06_gpt.ipynb #db5b3715
+class MuonAdamW(torch.optim.Optimizer):
     "Muon for the weights of the `nn.Linear` layers inside `model.blocks`, AdamW (chapter 04's `adamw`) for every other parameter."
     def __init__(self,
                  model:nn.Module, # a model with `blocks` (a `GPTLanguageModel`)
@@ -260,11 +260,8 @@ class MuonAdamW:
         inside = {id(p) for p in hidden}
         self.muon = Muon(hidden, lr=lr, weight_decay=weight_decay)
         self.adamw = adamw([p for p in model.parameters() if id(p) not in inside], lr, weight_decay, device or hidden[0].device)
-
-    @property
-    def param_groups(self) -> list:
-        "Muon's groups, then AdamW's: `train` sets each group's 'lr' every step."
-        return self.muon.param_groups + self.adamw.param_groups
+        super().__init__(list(model.parameters()), dict(lr=lr, weight_decay=weight_decay))
+        self.param_groups = self.muon.param_groups + self.adamw.param_groups  # the same dicts: an 'lr' set here is theirs
     def zero_grad(self, set_to_none:bool=True):
         "Clear the gradients of every parameter, as `torch.optim.Optimizer.zero_grad` does."
         self.muon.zero_grad(set_to_none); self.adamw.zero_grad(set_to_none)
