@@ -99,8 +99,7 @@ def main():
                shapes=table, runs=runs)
     os.environ['OMP_WAIT_POLICY'] = 'PASSIVE'  # the race's setting
     wide = run_ours('width 256, AdamW (lr 3e-3, 300 steps of batch 32)', dict(WIDE, target=race['target']), a.threads)
-    res['wide'] = dict(wide, nanogpt_seconds=race['nanogpt_seconds'], fast_time_to_loss=race['time_to_loss'],
-                       target_seconds=race['nanogpt_seconds'] / 2.5)
+    res['wide'] = dict(wide, race_date=json.loads(Path(a.race).read_text())['date'])  # the race whose target it chased
     res.update(loadavg_end=loadavg(), method=(
         "step rates: a fresh process per policy and round (PASSIVE, default alternating), each measuring its own matmul "
         "peak first; one step = forward, backward, clip_grad_norm_, optimizer step on a fixed batch, 3 warm-up steps, "
