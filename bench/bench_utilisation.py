@@ -80,7 +80,8 @@ def main():
     ap.add_argument('--out', default=str(Path(__file__).parent / 'results' / 'utilisation.json'))
     a = ap.parse_args()
     if a.child is not None: return child(a.child)
-    race = json.loads(Path(a.race).read_text())['race']
+    race_file = json.loads(Path(a.race).read_text())
+    race = race_file['race']
     res = dict(machine=machine_info(a.threads), date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
                loadavg_start=loadavg())
     runs = []
@@ -99,7 +100,7 @@ def main():
                shapes=table, runs=runs)
     os.environ['OMP_WAIT_POLICY'] = 'PASSIVE'  # the race's setting
     wide = run_ours('width 256, AdamW (lr 3e-3, 300 steps of batch 32)', dict(WIDE, target=race['target']), a.threads)
-    res['wide'] = dict(wide, race_date=json.loads(Path(a.race).read_text())['date'])  # the race whose target it chased
+    res['wide'] = dict(wide, race_date=race_file['date'])  # the race whose target it chased
     res.update(loadavg_end=loadavg(), method=(
         "step rates: a fresh process per policy and round (PASSIVE, default alternating), each measuring its own matmul "
         "peak first; one step = forward, backward, clip_grad_norm_, optimizer step on a fixed batch, 3 warm-up steps, "

@@ -245,7 +245,7 @@ class Muon(torch.optim.Optimizer):
                     p.add_(o, alpha=-lr * 0.2 * max(m, n) ** 0.5)  # RMS of an AdamW step (Moonshot's rule)
         return loss
 
-# %% ../nbs/06_gpt.ipynb #db5b3715
+# %% ../nbs/06_gpt.ipynb #747fac09
 class MuonAdamW(torch.optim.Optimizer):
     "Muon for the weights of the `nn.Linear` layers inside `model.blocks`, AdamW (chapter 04's `adamw`) for every other parameter."
     def __init__(self,
@@ -267,10 +267,8 @@ class MuonAdamW(torch.optim.Optimizer):
         self.muon.zero_grad(set_to_none); self.adamw.zero_grad(set_to_none)
     def step(self, closure=None): # like every torch optimizer: re-evaluates the loss first if given, and returns it
         "One update of every parameter: Muon's matrices, then AdamW's rest."
-        loss = None
-        if closure is not None:
-            with torch.enable_grad(): loss = closure()
-        self.muon.step(); self.adamw.step()
+        loss = self.muon.step(closure)  # Muon runs the closure (with gradients on) before its update
+        self.adamw.step()
         return loss
     def state_dict(self) -> dict:
         "Both optimizers' states (momentum buffers, moments, steps), as one dict a checkpoint can hold."
