@@ -52,7 +52,7 @@ def xbow_softmax(x:Tensor, # (B,T,C) floating point
     wei = F.softmax(wei, dim=-1)                                 # (T,T), rows sum to 1
     return wei @ x                                               # (B,T,C)
 
-# %% ../nbs/05_attention.ipynb #1379a951
+# %% ../nbs/05_attention.ipynb #7b1c7815
 class Head(nn.Module):
     "One head of causal (masked) self-attention."
     def __init__(self,
@@ -96,6 +96,8 @@ class Head(nn.Module):
         B,T,C = x.shape
         if C != self.n_embd: raise ValueError(f"expected {self.n_embd} channels (n_embd), got C={C}")
         P = cache.pos                                                # positions already in the cache
+        if P + T > self.tril.shape[0]:
+            raise ValueError(f"positions {P}..{P+T-1} are past this head's block_size={self.tril.shape[0]} (the cache holds {cache.size})")
         k, v = cache.update(slot, self.key(x), self.value(x))        # (B,P+T,hs): the cached ones, then the T new ones
         q = self.query(x)                                            # (B,T,hs): queries of the new positions only
         wei = q @ k.transpose(-2, -1) * self.head_size**-0.5         # (B,T,hs) @ (B,hs,P+T) -> (B,T,P+T)
@@ -163,7 +165,7 @@ def kv_logits(model:nn.Module, # has `new_cache(B)` and `model(idx, cache=cache)
         else: logits, _ = model(out[:, t-1:t], cache=cache)                      # (B,1,V): the newest token only
         yield logits[:, -1]                                                       # (B,V)
 
-# %% ../nbs/05_attention.ipynb #7e038ffb
+# %% ../nbs/05_attention.ipynb #e38f590d
 class AttentionLanguageModel(nn.Module):
     "Token and position embeddings, one head of causal self-attention, and a linear layer to next-token logits."
     def __init__(self,
@@ -204,7 +206,7 @@ class AttentionLanguageModel(nn.Module):
         if cache is not None: cache.advance(T)
         logits = self.lm_head(x)                                                           # (B,T,V)
         if targets is None: return logits, None
-        loss = F.cross_entropy(logits.view(B*T, self.vocab_size), targets.reshape(B*T))
+        loss = F.cross_entropy(logits.view(B*T, self.vocab_size), targets.reshape(B*T))  # (B*T,V), (B*T,)
         return logits, loss
 
     def new_cache(self, B:int # batch size

@@ -47,7 +47,7 @@ def gpt_config(model:str, # the model name; a config needs 'gpt'
     if config not in GPT_CONFIGS: raise ValueError(f"unknown gpt config {config!r}; choose one of {names}")
     return dict(GPT_CONFIGS[config]['model']), dict(GPT_CONFIGS[config]['train'])
 
-# %% ../nbs/08_cli.ipynb #c288f116
+# %% ../nbs/08_cli.ipynb #b93ce94e
 def _say(quiet, *args):
     if not quiet and int(os.environ.get('RANK', '0')) == 0: print(*args, file=sys.stderr, flush=True)  # process 0 only
 
@@ -60,10 +60,15 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
               warmup_iters:int|None=None, min_lr:float|None=None, grad_clip:float|None=None,
               weight_decay:float|None=None, grad_accum_steps:int|None=None, compile:bool=False, bf16:bool=False,
               tf32:bool=False, optimizer:str|None=None, resume:bool=False, quiet:bool=False) -> dict:
-    "What `charlm-train` does: load, tokenize, split, build, `train` (best checkpoint kept at `out`), sample. Returns a summary dict."
+    "What `charlm-train` does, with `charlm_train`'s arguments (documented there): load, tokenize, split, build, `train`, sample; returns a summary dict."
     cls = get_model_class(model)
     cfg_model, cfg_train = gpt_config(model, config)
     check_nonnegative_ints(sample_chars=sample_chars)
+    accepts = inspect.signature(cls).parameters
+    explicit = {k: v for k, v in dict(n_embd=n_embd, n_head=n_head, n_layer=n_layer, dropout=dropout).items() if v is not None}
+    unused = [f"--{k.replace('_', '-')}" for k in explicit if k not in accepts]
+    if unused: raise ValueError(f"the {model} model takes no {', '.join(unused)}; leave {'it' if len(unused) == 1 else 'them'} out")
+    if Path(out).is_dir() or Path(out).name in ('', '.', '..'): raise ValueError(f"--out must name a file, and {out!r} is a directory")
     text = load_text(corpus)
     tok = CharTokenizer.from_text(text)
     data = tok.encode_tensor(text)
@@ -82,12 +87,8 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
         sample_chars = min(sample_chars, 100)
         _say(quiet, f"CHARLM_SMOKE is set: at most {_SMOKE['max_iters']} steps, batches of {_SMOKE['batch_size']}")
     # model sizes: the constructor's defaults < the config's < the ones given explicitly (block_size: as trained)
-    accepts = inspect.signature(cls).parameters
-    explicit = {k: v for k, v in dict(n_embd=n_embd, n_head=n_head, n_layer=n_layer, dropout=dropout).items() if v is not None}
     size = {**cfg_model, **explicit, 'block_size': hp['block_size']}
     kw = {k: v for k, v in size.items() if k in accepts}
-    ignored = [k for k in explicit if k not in accepts]
-    if ignored: _say(quiet, f"note: the {model} model takes no {', '.join(ignored)}; ignored")
     with distributed():
         rank, world, _ = _dist()
         dev = _process_device(device)
@@ -100,6 +101,8 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
         _say(quiet, f"corpus {corpus!r}: {len(text):,} characters, vocabulary {tok.vocab_size}; "
                     f"model {model}{f' (config {config})' if config else ''} {dict(m.config)} ({n_params:,} parameters) "
                     f"on {dev}{f', {world} processes' if world > 1 else ''}")
+        if model == 'gpt' and config is None and dev.type == 'cpu':
+            _say(quiet, "note: without --config this is the lecture's GPT, sized for a GPU; on a CPU, --config cpu (or tiny, fast) trains in minutes")
         _say(quiet, "training: " + ', '.join(f"{k}={v}" for k, v in hp.items()))
         hist = train(m, train_data, val_data, device=dev, seed=seed, ckpt_path=out, tokenizer=tok, resume=resume,
                      progress=not quiet, **{**hp, 'optimizer': OPTIMIZERS[hp['optimizer']]})
@@ -109,16 +112,17 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
                 f"{hist['best_val']:.4f} at step {hist['best_step']}, saved to {out} "
                 f"({hist['seconds']:.1f} s, {hist['tokens_per_sec']:,.0f} tokens/s)")
     best, _, _ = load_checkpoint(out, dev)
-    sample = sample_text(best, tok, '\n', sample_chars, seed=seed) if sample_chars and rank == 0 else ''
+    sample = sample_text(best, tok, tok.chars[0], sample_chars, seed=seed) if sample_chars and rank == 0 else ''  # from token 0, as the lecture
     return dict(history=hist, checkpoint=Path(out), sample=sample, model=best, tokenizer=tok, hyperparameters=hp,
                 rank=rank, world_size=world)
 
-def run_sample(checkpoint:str='charlm.pt', prompt:str='\n', n:int=500, seed:int=1337, temperature:float=1.0,
+def run_sample(checkpoint:str='charlm.pt', prompt:str|None=None, n:int=500, seed:int=1337, temperature:float=1.0,
                top_k:int|None=None, device:str|None=None) -> str:
-    "What `charlm-sample` does: load a checkpoint and return the prompt followed by `n` sampled characters."
+    "What `charlm-sample` does: load a checkpoint and return the prompt (None: the vocabulary's first character) followed by `n` sampled characters."
     check_nonnegative_ints(n=n)
     if os.environ.get('CHARLM_SMOKE', '') not in ('', '0'): n = min(n, 100)
     model, tok, _ = load_checkpoint(checkpoint, device)
+    if prompt is None: prompt = tok.chars[0]  # token 0, where the lecture starts sampling: a newline for most text
     try: return sample_text(model, tok, prompt, n, seed=seed, temperature=temperature, top_k=top_k)
     except ValueError as e:
         if 'unknown character' in str(e): raise ValueError(f"the prompt does not fit the vocabulary of {checkpoint!r}: {e}") from None
@@ -159,22 +163,22 @@ def command(prog:str, # the console script's name
         return func
     return deco
 
-# %% ../nbs/08_cli.ipynb #cea77f20
+# %% ../nbs/08_cli.ipynb #dbf00840
 @command('charlm-train')
 def charlm_train(
     corpus:str='shakespeare', # bundled corpus name ('shakespeare', 'names'), a text file path, or an http(s) URL
     model:str='bigram', # model to train: bigram, attention or gpt
     config:str=None, # with --model gpt: sizes and training settings from chapter 06's GPT_CONFIGS (tiny, cpu, fast, lecture)
     max_iters:int=None, # optimizer steps (default: --config's, else the model's lecture setting)
-    eval_interval:int=None, # evaluate every this many steps
-    eval_iters:int=None, # batches averaged per evaluation
-    lr:float=None, # learning rate
-    batch_size:int=None, # sequences per optimizer step, over all processes
-    block_size:int=None, # context length
-    n_embd:int=None, # embedding width (models that take it)
-    n_head:int=None, # attention heads (models that take it)
-    n_layer:int=None, # transformer blocks (models that take it)
-    dropout:float=None, # dropout (models that take it)
+    eval_interval:int=None, # evaluate every this many steps (default: --config's, else the model's lecture setting)
+    eval_iters:int=None, # batches averaged per evaluation (default: --config's, else the model's lecture setting)
+    lr:float=None, # peak learning rate (default: --config's, else the model's lecture setting)
+    batch_size:int=None, # sequences per optimizer step, over all processes (default: --config's, else the model's lecture setting)
+    block_size:int=None, # context length (default: --config's, else the model's lecture setting)
+    n_embd:int=None, # embedding width, for models that take it (default: --config's, else the model's lecture size)
+    n_head:int=None, # attention heads, for models that take it (default: --config's, else the model's lecture size)
+    n_layer:int=None, # transformer blocks, for models that take it (default: --config's, else the model's lecture size)
+    dropout:float=None, # dropout, for models that take it (default: --config's, else the model's lecture setting)
     device:str=None, # cpu, cuda, mps (default: best available; under torchrun with GPUs cuda:LOCAL_RANK)
     seed:int=1337, # random seed
     out:str='charlm.pt', # checkpoint file (the best model by val loss); the latest state goes beside it
@@ -183,7 +187,7 @@ def charlm_train(
     min_lr:float=None, # cosine-decay the learning rate to this (default: --config's, else constant)
     grad_clip:float=None, # clip the gradient norm (default: --config's, else no clipping)
     weight_decay:float=None, # decoupled weight decay (default: --config's, else 0.01)
-    grad_accum_steps:int=None, # split each step into this many micro-steps (default 1)
+    grad_accum_steps:int=None, # split each step into this many micro-steps (default: 1)
     compile:bool=False, # torch.compile the model for training (compile time is reported apart)
     bf16:bool=False, # bfloat16 autocast for the training forward passes (changes results slightly)
     tf32:bool=False, # on CUDA, TF32 matrix products (changes results slightly)
@@ -204,7 +208,7 @@ def charlm_train(
 @command('charlm-sample')
 def charlm_sample(
     checkpoint:str='charlm.pt', # checkpoint written by charlm-train
-    prompt:str=None, # text to continue, in the checkpoint's vocabulary (default: newline)
+    prompt:str=None, # text to continue, in the checkpoint's vocabulary (default: its first character, a newline for most text)
     n:int=500, # characters to generate
     seed:int=1337, # random seed
     temperature:float=1.0, # >1 more random, <1 more conservative
@@ -212,4 +216,4 @@ def charlm_sample(
     device:str=None, # cpu, cuda, mps (default: best available)
 ):
     "Print the prompt followed by `n` characters sampled from a checkpoint."
-    with one_line_errors(): print(run_sample(checkpoint, '\n' if prompt is None else prompt, n, seed, temperature, top_k, device))
+    with one_line_errors(): print(run_sample(checkpoint, prompt, n, seed, temperature, top_k, device))

@@ -46,7 +46,7 @@ def count_bigrams(ids, # 1-D token ids (tensor or list)
     pairs = ids[:-1] * V + ids[1:]  # (n-1,) one integer per bigram
     return torch.bincount(pairs, minlength=V*V).view(V, V)  # (V,V)
 
-# %% ../nbs/02_bigram_counts.ipynb #edf7ef68
+# %% ../nbs/02_bigram_counts.ipynb #554c82d8
 class BigramCounts:
     "The counting bigram model: a (V,V) table of counts with smoothed probabilities, NLL and sampling."
     def __init__(self, counts:Tensor): # (V,V) counts, row = previous token, column = next
@@ -80,8 +80,8 @@ class BigramCounts:
         "Average negative log-likelihood of the neighbouring pairs in 1-D `ids` (inf if one has probability 0)."
         ids = _check_ids(ids, self.vocab_size).to(self.N.device)
         if ids.numel() < 2: raise ValueError("nll needs at least two token ids (one bigram)")
-        P = self.probs(smoothing)
-        return -P[ids[:-1], ids[1:]].log().double().mean().item()
+        p = self.probs(smoothing)[ids[:-1], ids[1:]].nan_to_num(0.0)  # a pair whose first token was never seen: probability 0
+        return -p.log().double().mean().item()
 
     def nll_words(self, words:list, tok, smoothing:float=0.0)->float:
         "Average NLL per bigram of `words`, each wrapped in `tok`'s boundary."
@@ -94,20 +94,24 @@ class BigramCounts:
                max_new_tokens:int=1000, # upper bound on the tokens drawn
               )->list: # token ids drawn, `start` excluded
         "Draw tokens one at a time, each from the row of the previous one, until `stop` is drawn."
+        V = self.vocab_size
+        if not 0 <= start < V: raise ValueError(f"start must be a token id in [0, {V}), got {start}")
         P = self.probs(smoothing).to(generator.device if generator is not None else 'cpu')
+        unseen = P.sum(1).isnan().tolist()  # rows of never-seen tokens are nan: nothing to sample from
         out, ix = [], start
         for _ in range(max_new_tokens):
+            if unseen[ix]: raise ValueError(f"token {ix} is never followed by anything in the counts, so nothing can be sampled after it: use smoothing > 0")
             ix = torch.multinomial(P[ix], num_samples=1, replacement=True, generator=generator).item()
             out.append(ix)
             if ix == stop: break
         return out
 
-# %% ../nbs/02_bigram_counts.ipynb #a9543aca
+# %% ../nbs/02_bigram_counts.ipynb #a7bb2894
 def bigram_floor(train_ids, # 1-D token ids the count model is built from
                  vocab_size:int, # number of symbols V
                  eval_ids=None, # 1-D token ids to score; default: `train_ids`
                  smoothing:float=0.0, # add-k smoothing of the counts
                 )->float: # mean NLL in nats per character
-    "Mean NLL of `eval_ids` under the count model of `train_ids`; on `train_ids` it is the lowest any bigram can reach."
+    "Mean NLL of `eval_ids` under the count model of `train_ids`; unsmoothed, on `train_ids`, it is the lowest any bigram can reach."
     bc = BigramCounts.from_ids(train_ids, vocab_size)
     return bc.nll(train_ids if eval_ids is None else eval_ids, smoothing)

@@ -113,7 +113,7 @@ def init_weights(module:nn.Module): # apply with `model.apply(init_weights)`
     if isinstance(module, (nn.Linear, nn.Embedding)): nn.init.normal_(module.weight, mean=0.0, std=0.02)
     if isinstance(module, nn.Linear) and module.bias is not None: nn.init.zeros_(module.bias)
 
-# %% ../nbs/06_gpt.ipynb #9de60666
+# %% ../nbs/06_gpt.ipynb #ab170fed
 class GPTLanguageModel(nn.Module):
     "Decoder-only Transformer: token + position embeddings, `n_layer` `Block`s, final LayerNorm, linear head to logits."
     def __init__(self,
@@ -171,7 +171,7 @@ class GPTLanguageModel(nn.Module):
             for i, block in enumerate(self.blocks): x = block(x, cache, i * nh)  # block i: slots i*nh..(i+1)*nh-1
             cache.advance(T)
         logits = self.lm_head(self.ln_f(x))  # (B,T,V)
-        loss = None if targets is None else F.cross_entropy(logits.view(B*T, -1), targets.reshape(B*T))
+        loss = None if targets is None else F.cross_entropy(logits.view(B*T, -1), targets.reshape(B*T))  # (B*T,V), (B*T,)
         return logits, loss
 
     def new_cache(self, B:int, # batch size
