@@ -335,7 +335,7 @@ def _process_device(device:str|torch.device|None=None) -> torch.device:
     if world > 1 and device is None and torch.cuda.is_available(): device = f'cuda:{local_rank}'  # one GPU per process
     return get_device(device)
 
-# %% ../nbs/04_training.ipynb #e9e3b27b
+# %% ../nbs/04_training.ipynb #a86f7710
 def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`)
           train_data:Tensor, # 1-D token ids to train on
           val_data:Tensor, # 1-D token ids to validate on
@@ -361,7 +361,7 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
           tokenizer:CharTokenizer|None=None, # stored in the checkpoint (required with `ckpt_path`)
           resume:bool=False, # continue from the latest state (or, without one, the best checkpoint) at `ckpt_path`
           progress:bool=True, # show a progress bar
-         ) -> dict: # history: `step`, `train`, `val` lists; `best_val`, `best_step`, `tokens_per_sec`, `seconds`, `compile_seconds`
+         ) -> dict: # history: `step`, `train`, `val` lists; `best_val`, `best_step`, `steps_run`, `tokens_per_sec`, `seconds`, `compile_seconds`
     "Train `model` (AdamW unless `optimizer` says otherwise) on random `(batch_size, block_size)` batches and return the loss history."
     check_positive_ints(max_iters=max_iters, eval_interval=eval_interval, eval_iters=eval_iters,
                         batch_size=batch_size, block_size=block_size, grad_accum_steps=grad_accum_steps)
@@ -484,7 +484,7 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
         torch.set_float32_matmul_precision(precision)
     seconds = time.perf_counter() - t0
     steps_run = max(0, max_iters - start)
-    return {**hist, 'best_val': best_val, 'best_step': best_step, 'seconds': seconds, 'compile_seconds': compile_seconds,
+    return {**hist, 'best_val': best_val, 'best_step': best_step, 'steps_run': steps_run, 'seconds': seconds, 'compile_seconds': compile_seconds,
             'tokens_per_sec': steps_run * batch_size * block_size / seconds if seconds > 0 else float('nan')}
 
 # %% ../nbs/04_training.ipynb #b25324aa
