@@ -9,10 +9,16 @@ The lecture side is the lecture's script itself (`bigram.py` from a checkout of 
 Our side is a script doing the same job with charlm_nb: load the corpus, build `BigramLanguageModel`, `train(...)` with
 the same settings (plus a final evaluation at step 3000), sample 500 characters with `sample_text`.
 
-Both scripts run in a fresh Python process through the same small harness (`runpy.run_path`), which times the script
+A third side, "recipe", is the same script with other training settings (RECIPE below): 300 steps of 512 sequences
+instead of 3000 of 32, a peak learning rate of 0.5 decayed to 0 along a cosine, and evaluations of about as many
+characters as the lecture's. It asks how soon `train` reaches the lecture's loss, not how fast it runs the lecture's
+steps; its exact val NLL is checked against the lecture script's (`recipe_val_ok`).
+
+Each script runs in a fresh Python process through the same small harness (`runpy.run_path`), which times the script
 from its first line (imports included) to its last, then scores the script's final `model` on the whole val split
 (exact mean NLL, the same measure for both). Our script also reports how long the `train(...)` call took. The runs
-alternate lecture, ours, ours, lecture, ... so that drifting machine load hits both alike; medians are reported.
+alternate lecture, ours, recipe, recipe, ours, lecture, ... so that drifting machine load hits all alike; medians are
+reported.
 After each of our runs, a fresh process measures two one-time costs both scripts pay: importing torch, and constructing
 the first torch.optim optimizer (it imports torch._dynamo; our script pays this inside the `train(...)` call), and
 the floor: the same steps and evaluations as a bare loop with nothing else, and a profile of its step.
@@ -30,6 +36,9 @@ from _machine import cpu_name, loadavg
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
 HP = dict(batch_size=32, block_size=8, max_iters=3000, eval_interval=300, eval_iters=200, lr=1e-2, seed=1337)
+# Fewer, larger steps to the same loss: 512 x 8 characters a step, lr 0.5 cosine-decayed to 0, one evaluation at the start
+# and one at the end, each of 13 x 512 sequences a split (the lecture's are 200 x 32).
+RECIPE = dict(HP, batch_size=512, max_iters=300, eval_interval=300, eval_iters=13, lr=0.5, min_lr=0.0)
 
 # Runs a script with runpy, times it, scores its final `model` on its `val_data` (every position), prints one JSON line.
 HARNESS = r'''
@@ -157,15 +166,16 @@ def main():
     if not lecture.is_file(): raise FileNotFoundError(f"--lecture {a.lecture!r}: no bigram.py there")
     tokens = HP['max_iters'] * HP['batch_size'] * HP['block_size']
 
-    runs = {'lecture': [], 'ours': [], 'fixed': [], 'floor': []}
+    runs = {'lecture': [], 'ours': [], 'recipe': [], 'fixed': [], 'floor': []}
     load_before = loadavg()
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         shutil.copyfile(corpus_path('shakespeare'), d / 'input.txt')  # the lecture's script reads ./input.txt
         (d / 'ours.py').write_text(OURS.format(hp=HP))
+        (d / 'recipe.py').write_text(OURS.format(hp=RECIPE))
         for r in range(a.repeats):
-            for side in (('lecture', 'ours') if r % 2 == 0 else ('ours', 'lecture')):
-                res, out = run_script(lecture if side == 'lecture' else d / 'ours.py', d, a.threads)
+            for side in (('lecture', 'ours', 'recipe') if r % 2 == 0 else ('recipe', 'ours', 'lecture')):
+                res, out = run_script(lecture if side == 'lecture' else d / f'{side}.py', d, a.threads)
                 if side == 'lecture':
                     evals = [(int(s), float(t), float(v)) for s, t, v in
                              re.findall(r'^step (\d+): train loss ([\d.]+), val loss ([\d.]+)', out, re.M)]
@@ -177,7 +187,7 @@ def main():
                 runs[side].append(res)
                 if side == 'ours': runs['fixed'].append(fixed_costs(a.threads)); runs['floor'].append(floor_costs(a.threads))
                 print(f"run {r+1}/{a.repeats} {side:>8}: script {res['script_seconds']:6.2f} s"
-                      + (f" (train call {res['train_seconds']:.2f} s)" if side == 'ours' else '')
+                      + (f" (train call {res['train_seconds']:.2f} s)" if side != 'lecture' else '')
                       + f", val estimate {res['val_estimate']:.4f} at step {res['last_estimate_step']}, "
                       f"exact val {res['val_exact']:.4f}, threads {res['threads']}, load {res['loadavg_before'][0]}", flush=True)
     load_after = loadavg()
@@ -186,6 +196,10 @@ def main():
     lec = {k: med('lecture', k) for k in ('script_seconds', 'process_seconds', 'val_exact', 'val_estimate')}
     ours = {k: med('ours', k) for k in ('script_seconds', 'process_seconds', 'train_seconds', 'val_exact', 'val_estimate')}
     ours['train_tokens_per_sec'] = tokens / ours['train_seconds']
+    recipe = {k: med('recipe', k) for k in ('script_seconds', 'process_seconds', 'train_seconds', 'val_exact', 'val_estimate')}
+    recipe_tokens = RECIPE['max_iters'] * RECIPE['batch_size'] * RECIPE['block_size']
+    recipe['train_tokens_per_sec'] = recipe_tokens / recipe['train_seconds']
+    recipe_ok = all(r['val_exact'] <= lec['val_exact'] for r in runs['recipe'])  # the same seed: every run is the same model
     fixed = {k: statistics.median(r[k] for r in runs['fixed']) for k in ('import_torch', 'first_optimizer')}
     floor = {k: statistics.median(r[k] for r in runs['floor']) for k in ('bare_steps', 'bare_evals', 'us_per_step')}
     floor['train_call_floor'] = fixed['first_optimizer'] + floor['bare_steps'] + floor['bare_evals']
@@ -204,19 +218,25 @@ def main():
         speedup_train=lec['script_seconds'] / ours['train_seconds'],
         speedup_script=lec['script_seconds'] / ours['script_seconds'],
         val_exact_delta=ours['val_exact'] - lec['val_exact'],
+        recipe_hyperparameters=RECIPE, recipe_training_tokens=recipe_tokens, recipe=recipe, recipe_val_ok=recipe_ok,
+        recipe_speedup_train=lec['script_seconds'] / recipe['train_seconds'],
+        recipe_speedup_script=lec['script_seconds'] / recipe['script_seconds'],
         runs=runs,
         method=("each side a fresh Python process running its script through the same runpy harness; script_seconds: "
                 "from the script's first line (imports included) to its end (corpus, training with every evaluation, "
                 "500 sampled characters); ours' train_seconds: the train(...) call alone; process_seconds: the whole "
                 "process, harness and scoring included; val_exact: mean NLL of the final model over every position of "
                 "the val split (same measure both sides); val_estimate: each script's last own estimate (lecture: step "
-                "2700, its last evaluation; ours: step 3000); order lecture, ours, ours, lecture, ...; medians; "
+                "2700, its last evaluation; ours: step 3000); order lecture, ours, recipe, recipe, ours, lecture, ...; medians; "
                 "fixed_costs: importing torch and constructing the first torch.optim optimizer (which imports "
                 "torch._dynamo), in a fresh process after each of our runs; both scripts pay them, our train call "
                 "the second; floor: in a fresh process after each of our runs, the bare loop of the same steps "
                 "(fused AdamW, batches drawn beforehand, nothing else) and the same evaluations; train_call_floor = "
                 "first_optimizer + bare_steps + bare_evals, the least a train call built on autograd and torch.optim "
-                "could take; speedup_ceiling = the lecture's script_seconds over it"),
+                "could take; speedup_ceiling = the lecture's script_seconds over it; recipe: our script with "
+                "recipe_hyperparameters instead; "
+                "recipe_val_ok: every recipe run's val_exact <= the lecture's median val_exact; recipe_speedup_*: the "
+                "lecture's script_seconds over the recipe's train call / whole script"),
     )
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -226,6 +246,9 @@ def main():
     print(f"fixed costs both pay: import torch {fixed['import_torch']:.2f} s, first optimizer {fixed['first_optimizer']:.2f} s")
     print(f"floor: bare steps {floor['bare_steps']:.2f} s ({floor['us_per_step']:.0f} us/step), bare evaluations {floor['bare_evals']:.2f} s; "
           f"a train call could take no less than {floor['train_call_floor']:.2f} s: at most {floor['speedup_ceiling']:.2f}x")
+    print(f"recipe {RECIPE}: script {recipe['script_seconds']:.2f} s, train call {recipe['train_seconds']:.2f} s, "
+          f"exact val {recipe['val_exact']:.4f} ({'<=' if recipe_ok else 'NOT <='} the lecture's): "
+          f"{res['recipe_speedup_train']:.2f}x (lecture script / train call), {res['recipe_speedup_script']:.2f}x (script / script)")
     print(f"speedup: {res['speedup_train']:.2f}x (lecture script / our train call), {res['speedup_script']:.2f}x (script / script); "
           f"load {load_before} -> {load_after}; wrote {out}")
 
