@@ -6,7 +6,7 @@
 __all__ = ['MODELS', 'TRAIN_DEFAULTS', 'get_model_class', 'gpt_config', 'run_train', 'run_sample', 'make_parser', 'command',
            'charlm_train', 'charlm_sample']
 
-# %% ../nbs/08_cli.ipynb #4eeca2a6
+# %% ../nbs/08_cli.ipynb #14b5e687
 import argparse, contextlib, inspect, os, re, sys
 from pathlib import Path
 import torch
@@ -14,7 +14,7 @@ import torch.distributed as dist
 from fastcore.docments import docments
 from .data import get_device, load_text, train_val_split, check_nonnegative_ints
 from .tokenizer import CharTokenizer
-from .training import train, load_checkpoint, sample_text, latest_path, _dist, _process_device
+from .training import train, check_train_settings, load_checkpoint, sample_text, latest_path, _dist, _process_device
 from .bigram import BigramLanguageModel
 from .attention import AttentionLanguageModel
 from .gpt import GPTLanguageModel, GPT_CONFIGS, OPTIMIZERS
@@ -47,7 +47,7 @@ def gpt_config(model:str, # the model name; a config needs 'gpt'
     if config not in GPT_CONFIGS: raise ValueError(f"unknown gpt config {config!r}; choose one of {names}")
     return dict(GPT_CONFIGS[config]['model']), dict(GPT_CONFIGS[config]['train'])
 
-# %% ../nbs/08_cli.ipynb #59383011
+# %% ../nbs/08_cli.ipynb #8e1da056
 def _say(quiet, *args):
     if not quiet and int(os.environ.get('RANK', '0')) == 0: print(*args, file=sys.stderr, flush=True)  # process 0 only
 
@@ -69,10 +69,6 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
     unused = [f"--{k.replace('_', '-')}" for k in explicit if k not in accepts]
     if unused: raise ValueError(f"the {model} model takes no {', '.join(unused)}; leave {'it' if len(unused) == 1 else 'them'} out")
     if Path(out).is_dir() or Path(out).name in ('', '.', '..'): raise ValueError(f"--out must name a file, and {out!r} is a directory")
-    text = load_text(corpus)
-    tok = CharTokenizer.from_text(text)
-    data = tok.encode_tensor(text)
-    train_data, val_data = train_val_split(data)
     # training hyper-parameters: the model's lecture defaults < the config's < the ones given explicitly
     hp = {**TRAIN_DEFAULTS[model], **_TRAIN_EXTRAS, 'optimizer': 'adamw', **cfg_train}
     if 'block_size' in cfg_model: hp['block_size'] = cfg_model['block_size']
@@ -86,6 +82,11 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
         hp.update({k: min(hp[k], v) for k, v in _SMOKE.items()})
         sample_chars = min(sample_chars, 100)
         _say(quiet, f"CHARLM_SMOKE is set: at most {_SMOKE['max_iters']} steps, batches of {_SMOKE['batch_size']}")
+    check_train_settings(**{k: hp[k] for k in inspect.signature(check_train_settings).parameters})  # before any corpus is read
+    text = load_text(corpus)
+    tok = CharTokenizer.from_text(text)
+    data = tok.encode_tensor(text)
+    train_data, val_data = train_val_split(data)
     # model sizes: the constructor's defaults < the config's < the ones given explicitly (block_size: as trained)
     size = {**cfg_model, **explicit, 'block_size': hp['block_size']}
     kw = {k: v for k, v in size.items() if k in accepts}

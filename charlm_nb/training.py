@@ -18,8 +18,8 @@ from .tokenizer import CharTokenizer
 
 # %% auto #0
 __all__ = ['estimate_loss', 'get_lr', 'CheckpointError', 'CheckpointNotFoundError', 'model_path', 'model_class',
-           'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'adamw', 'latest_path', 'train', 'plot_losses',
-           'sample_text']
+           'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'adamw', 'latest_path', 'check_train_settings',
+           'train', 'plot_losses', 'sample_text']
 
 # %% ../nbs/04_training.ipynb #aac10024
 def _model_device(model:nn.Module) -> torch.device:
@@ -335,7 +335,31 @@ def _process_device(device:str|torch.device|None=None) -> torch.device:
     if world > 1 and device is None and torch.cuda.is_available(): device = f'cuda:{local_rank}'  # one GPU per process
     return get_device(device)
 
-# %% ../nbs/04_training.ipynb #a86f7710
+# %% ../nbs/04_training.ipynb #564b01d6
+def check_train_settings(*,
+                         max_iters:int, # optimizer steps
+                         eval_interval:int, # evaluate every this many steps
+                         eval_iters:int, # batches averaged per evaluation
+                         lr:float, # (peak) learning rate
+                         batch_size:int, # sequences per optimizer step
+                         block_size:int, # context length
+                         weight_decay:float=0.0, # decoupled weight decay
+                         warmup_iters:int=0, # warmup steps
+                         min_lr:float|None=None, # cosine-decay floor, or None
+                         grad_clip:float|None=None, # gradient-norm clip, or None
+                         grad_accum_steps:int=1, # micro-steps per optimizer step
+                        ):
+    "Raise a `ValueError` that names the first of `train`'s settings out of range; `train` calls it before any work."
+    check_positive_ints(max_iters=max_iters, eval_interval=eval_interval, eval_iters=eval_iters,
+                        batch_size=batch_size, block_size=block_size, grad_accum_steps=grad_accum_steps)
+    check_nonnegative_ints(warmup_iters=warmup_iters)
+    number = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    if not (number(lr) and lr > 0): raise ValueError(f"lr must be > 0, got {lr!r}")
+    if not (number(weight_decay) and weight_decay >= 0): raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+    if min_lr is not None and not (number(min_lr) and 0 <= min_lr <= lr): raise ValueError(f"min_lr must be between 0 and lr={lr}, got {min_lr!r}")
+    if grad_clip is not None and not (number(grad_clip) and grad_clip > 0): raise ValueError(f"grad_clip must be > 0 or None, got {grad_clip!r}")
+
+# %% ../nbs/04_training.ipynb #c792aadf
 def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`)
           train_data:Tensor, # 1-D token ids to train on
           val_data:Tensor, # 1-D token ids to validate on
@@ -363,12 +387,9 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
           progress:bool=True, # show a progress bar
          ) -> dict: # history: `step`, `train`, `val` lists; `best_val`, `best_step`, `steps_run`, `tokens_per_sec`, `seconds`, `compile_seconds`
     "Train `model` (AdamW unless `optimizer` says otherwise) on random `(batch_size, block_size)` batches and return the loss history."
-    check_positive_ints(max_iters=max_iters, eval_interval=eval_interval, eval_iters=eval_iters,
-                        batch_size=batch_size, block_size=block_size, grad_accum_steps=grad_accum_steps)
-    check_nonnegative_ints(warmup_iters=warmup_iters)
-    if not (isinstance(lr, (int, float)) and lr > 0): raise ValueError(f"lr must be > 0, got {lr!r}")
-    if min_lr is not None and not (0 <= min_lr <= lr): raise ValueError(f"min_lr must be between 0 and lr={lr}, got {min_lr!r}")
-    if grad_clip is not None and not grad_clip > 0: raise ValueError(f"grad_clip must be > 0 or None, got {grad_clip!r}")
+    check_train_settings(max_iters=max_iters, eval_interval=eval_interval, eval_iters=eval_iters, lr=lr,
+                         batch_size=batch_size, block_size=block_size, weight_decay=weight_decay, warmup_iters=warmup_iters,
+                         min_lr=min_lr, grad_clip=grad_clip, grad_accum_steps=grad_accum_steps)
     if ckpt_path is not None and tokenizer is None: raise ValueError("ckpt_path needs the tokenizer (a checkpoint stores the vocabulary)")
     if resume and ckpt_path is None: raise ValueError("resume=True needs ckpt_path")
     rank, world, _ = _dist()
