@@ -18,10 +18,12 @@
 4. Utilisation: model FLOPs per training token (6N + 12·L·C·T, N = weights in matrix multiplies, nanoGPT's estimate
    from the PaLM paper) x training tokens per second (evaluation time excluded) / the peak of 1; for ours also with
    Muon's Newton–Schulz products counted (they are real work, but not model FLOPs).
-5. Where the time goes: torch.profiler's top operators for one eager training step, and compiled vs eager step time.
+5. Where the time goes: torch.profiler's top operators for one eager training step and for one compiled step (each
+   of inductor's generated kernels under its own name), and compiled vs eager step time, with ReLU and with GELU.
 
 Usage (from the repo root):
     python bench/bench_gpt_fast.py --nanogpt /path/to/nanoGPT [--threads 2] [--nanogpt-source "..."]
+    python bench/bench_gpt_fast.py --profile-only [--threads 2]   # part 5 alone, into the existing results file
 """
 import argparse, atexit, copy, datetime, json, os, platform, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -85,6 +87,15 @@ def matmul_peak(threads, rounds=5):
 # ---------------------------------------------------------------------------------------------------------------------
 # Our side: a child process (`--child SPEC`) that trains and reports the wall-clock time of every evaluation.
 
+def use_gelu(model):
+    "GELU (GPT-2's, nanoGPT's) in place of ReLU in every feed-forward of `model`; the same parameters."
+    import torch
+    from charlm_nb.gpt import FeedForward
+    for m in model.modules():
+        if isinstance(m, FeedForward): m.net[1] = torch.nn.GELU()
+    return model
+
+
 def child(spec):
     t_start = time.time()
     import torch
@@ -92,7 +103,7 @@ def child(spec):
     import charlm_nb.training as tr
     from charlm_nb.data import load_text, train_val_split
     from charlm_nb.tokenizer import CharTokenizer
-    from charlm_nb.gpt import GPT_CONFIGS, GPTLanguageModel, FeedForward, OPTIMIZERS
+    from charlm_nb.gpt import GPT_CONFIGS, GPTLanguageModel, OPTIMIZERS
     text = load_text('shakespeare')
     tok = CharTokenizer.from_text(text)
     train_data, val_data = train_val_split(tok.encode_tensor(text))
@@ -101,9 +112,7 @@ def child(spec):
     train_kw = {**cfg['train'], **spec.get('train', {})}
     torch.manual_seed(1337)
     model = GPTLanguageModel(tok.vocab_size, **model_kw)
-    if spec.get('gelu'):  # an ablation: GELU (GPT-2's, nanoGPT's) in place of ReLU in every feed-forward; same parameters
-        for m in model.modules():
-            if isinstance(m, FeedForward): m.net[1] = torch.nn.GELU()
+    if spec.get('gelu'): use_gelu(model)
     evals, crossing = [], {}
     real_estimate = tr.estimate_loss
     def timed_estimate(*a, **k):  # train's evaluations, timed; the model is kept the first time val reaches the target
@@ -222,12 +231,34 @@ def training_step(model_kw, B, optimizer, vocab_size=65):
     return model, step
 
 
+def _top_ops(prof, steps, n=18):
+    "The `n` operators (or generated kernels) of largest self time in `prof`: per step, share of the total, calls per step."
+    ka = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
+    total = sum(e.self_cpu_time_total for e in ka)
+    return total, [dict(op=e.key, self_ms_per_step=e.self_cpu_time_total / 1000 / steps, share=e.self_cpu_time_total / total,
+                        calls_per_step=e.count / steps) for e in ka[:n]]
+
+
+def _eager_vs_compiled(model, cm, step, tokens, rounds, steps):
+    "Median tokens/s of `step` through the eager model and through the compiled one, in alternating rounds."
+    rates = {'eager': [], 'compiled': []}
+    for r in range(rounds):
+        for k in (('eager', 'compiled') if r % 2 == 0 else ('compiled', 'eager')):
+            f = model if k == 'eager' else cm
+            t0 = time.perf_counter()
+            for _ in range(steps): step(f)
+            rates[k].append(steps * tokens / (time.perf_counter() - t0))
+    return {k: statistics.median(v) for k, v in rates.items()}, {k: [round(v) for v in vs] for k, vs in rates.items()}
+
+
 def profile_step(threads, cfg_name, model_over=None, B=None, compiled_rounds=4, steps=10):
-    "torch.profiler's top operators for one eager training step; eager vs compiled step time (alternating rounds)."
+    "torch.profiler's top operators for one eager and one compiled training step; eager vs compiled step time (alternating rounds), with ReLU and with GELU."
     import torch
+    import torch._inductor.config as inductor_config
     from torch.profiler import ProfilerActivity, profile
     from charlm_nb.gpt import GPT_CONFIGS
     torch.set_num_threads(threads)
+    la0 = loadavg()
     cfg = GPT_CONFIGS[cfg_name]
     optimizer = cfg['train'].get('optimizer', 'adamw')
     mk = {**cfg['model'], **(model_over or {})}
@@ -238,28 +269,32 @@ def profile_step(threads, cfg_name, model_over=None, B=None, compiled_rounds=4, 
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(steps): step(model)
     table = prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=18, max_name_column_width=40)
-    ka = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
-    total = sum(e.self_cpu_time_total for e in ka)
-    top = [dict(op=e.key, self_ms_per_step=e.self_cpu_time_total / 1000 / steps, share=e.self_cpu_time_total / total,
-                calls_per_step=e.count / steps) for e in ka[:18]]
+    total, top = _top_ops(prof, steps)
+    inductor_config.cpp.enable_kernel_profile = True  # each generated kernel shows in the profiler under its own name
     t0 = time.perf_counter()
     cm = torch.compile(model)
     step(cm)
     compile_s = time.perf_counter() - t0
-    rates = {'eager': [], 'compiled': []}
-    for r in range(compiled_rounds):
-        for k in (('eager', 'compiled') if r % 2 == 0 else ('compiled', 'eager')):
-            f = model if k == 'eager' else cm
-            t0 = time.perf_counter()
-            for _ in range(steps): step(f)
-            rates[k].append(steps * B * T / (time.perf_counter() - t0))
+    for _ in range(3): step(cm)
+    with profile(activities=[ProfilerActivity.CPU]) as prof_c:
+        for _ in range(steps): step(cm)
+    total_c, top_c = _top_ops(prof_c, steps)
+    tps, rounds = _eager_vs_compiled(model, cm, step, B * T, compiled_rounds, steps)
+    # the same with GELU in place of ReLU (a fresh model: another graph to compile)
+    model_g, step_g = training_step(mk, B, optimizer)
+    use_gelu(model_g)
+    cm_g = torch.compile(model_g)
+    for _ in range(4): step_g(cm_g); step_g(model_g)
+    tps_g, rounds_g = _eager_vs_compiled(model_g, cm_g, step_g, B * T, compiled_rounds, steps)
     return dict(shape=f"{mk['n_layer']}L C={mk['n_embd']} B={B} T={T}, act=relu, optimizer {optimizer}",
+                date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), loadavg_start=la0,
                 step_ms_profiled=total / 1000 / steps, top_ops=top, table=table, compile_seconds=compile_s,
-                tokens_per_sec={k: statistics.median(v) for k, v in rates.items()},
-                rounds={k: [round(v) for v in vs] for k, vs in rates.items()},
+                compiled_step_ms_profiled=total_c / 1000 / steps, compiled_top_ops=top_c,
+                tokens_per_sec=tps, rounds=rounds, gelu_tokens_per_sec=tps_g, gelu_rounds=rounds_g, loadavg_end=loadavg(),
                 method=(f"one training step = forward, backward, clip_grad_norm_, the optimizer step ({optimizer}) on a fixed batch; profiler "
-                        f"over {steps} eager steps after 3 warm-up steps; then eager vs torch.compile (inductor), "
-                        f"{compiled_rounds} alternating rounds of {steps} steps, median tokens/s"))
+                        f"over {steps} eager steps after 3 warm-up steps, then over {steps} compiled steps (torch.compile, inductor, "
+                        f"cpp.enable_kernel_profile: each generated kernel under its own name); eager vs compiled, "
+                        f"{compiled_rounds} alternating rounds of {steps} steps, median tokens/s; the same with GELU in place of ReLU"))
 
 
 def add_utilisation(r, peak):
@@ -278,13 +313,21 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--config', default='fast', help="our configuration in the race (a key of GPT_CONFIGS)")
     ap.add_argument('--no-ablation', action='store_true')
+    ap.add_argument('--profile-only', action='store_true', help="rerun only part 5 (where the time goes) and replace it in --out")
     ap.add_argument('--out', default=str(Path(__file__).parent / 'results' / 'gpt_fast.json'))
     a = ap.parse_args()
     if a.child: return child(json.loads(a.child))
-    if not a.nanogpt: ap.error('--nanogpt is required')
+    if not (a.nanogpt or a.profile_only): ap.error('--nanogpt is required')
     cache = tempfile.mkdtemp(prefix='inductor_')  # the profile's compilation starts cold too
     atexit.register(shutil.rmtree, cache, True)
     os.environ['TORCHINDUCTOR_CACHE_DIR'] = cache
+    if a.profile_only:
+        out = Path(a.out)
+        res = json.loads(out.read_text())
+        res['profile'] = profile_step(a.threads, res['race']['ours'][0]['config'])
+        out.write_text(json.dumps(res, indent=1) + '\n')
+        print(res['profile']['table'], f"\nwrote the profile into {out}", flush=True)
+        return
     import torch
     torch.set_num_threads(a.threads)
     from charlm_nb.data import load_text, train_val_split
