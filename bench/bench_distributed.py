@@ -44,7 +44,7 @@ def main():
     batch = GPT_CONFIGS['cpu']['train']['batch_size']
     tmp = Path(tempfile.mkdtemp())
     args = ['--model', 'gpt', '--config', 'cpu', '--max-iters', str(a.steps), '--eval-interval', str(a.steps),
-            '--eval-iters', '1', '--sample-chars', '0', '--out', 'bench.pt']
+            '--eval-iters', '1', '--sample-chars', '0', '--out', 'bench.pt', '--overwrite']
     sides = {'1 process x 2 threads': ([exe, *args], 2),
              '2 processes x 1 thread (gloo)': ([torchrun, '--standalone', '--nproc-per-node=2', '--no-python', exe, *args], 1)}
     load0 = os.getloadavg()

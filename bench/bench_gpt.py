@@ -105,11 +105,11 @@ def bench_attention(data, V, shapes, rounds, steps):
         row = {}
         for k in fns:
             models[k].zero_grad(set_to_none=True)
-            row[k] = dict(shape=shape, attention=k, tokens_per_sec=statistics.median(rates[k]),
+            row[k] = dict(shape=shape, model=cfg, batch_size=B, attention=k, tokens_per_sec=statistics.median(rates[k]),
                           rounds=[round(v) for v in rates[k]], peak_mb=peak_memory_mb(fns[k]))
             results.append(row[k])
             print(row[k], flush=True)
-        speedup.append(dict(shape=shape, speed_ratio=row['sdpa']['tokens_per_sec'] / row['explicit']['tokens_per_sec'],
+        speedup.append(dict(shape=shape, model=cfg, batch_size=B, speed_ratio=row['sdpa']['tokens_per_sec'] / row['explicit']['tokens_per_sec'],
                             memory_ratio=row['sdpa']['peak_mb'] / row['explicit']['peak_mb']))
     return dict(memory_method=(
         "torch.profiler memory timeline (profile_memory=True; torch.profiler._memory_profiler.MemoryProfileTimeline): "
@@ -141,7 +141,7 @@ def bench_threads(data, V, cfg, B, rounds, steps):
                 for _ in range(steps): step()
                 rates[n].append(steps * B * cfg['block_size'] / (time.perf_counter() - t0))
     finally: torch.set_num_threads(before)
-    res = dict(shape=f"{cfg['n_layer']}L {cfg['n_head']}H C={cfg['n_embd']}, B={B} T={cfg['block_size']}",
+    res = dict(shape=f"{cfg['n_layer']}L {cfg['n_head']}H C={cfg['n_embd']}, B={B} T={cfg['block_size']}", model=cfg, batch_size=B,
                loadavg=loadavg(), tokens_per_sec={str(n): statistics.median(v) for n, v in rates.items()},
                rounds={str(n): [round(v) for v in vs] for n, vs in rates.items()})
     print(res, flush=True)

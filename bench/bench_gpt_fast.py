@@ -12,8 +12,10 @@
      included. The model at that moment is kept and scored afterwards on the same 200 val batches as nanoGPT's final
      checkpoint, so the crossing can be checked on a larger sample than the estimate that detected it.
    Order nanoGPT, ours, ours, nanoGPT, so drifting load hits both alike.
-3. What each change buys: the same harness on configurations that differ in one thing (AdamW instead of Muon with
-   the earlier AdamW recipe, Muon at batch 16, the `cpu` configuration, torch.compile, GELU), once each. torch.compile always starts
+3. What changes buy: the same harness, with the configuration's own evaluations, on variants of it, once each:
+   AdamW (with its own batch size, peak learning rate and steps), Muon at batch 16 (with its own learning rate and
+   steps), the `cpu` configuration, torch.compile, GELU. Only the last two change a single setting; each run records
+   its model and training settings, so the chapter prints what each one changes. torch.compile always starts
    with an empty cache (its own TORCHINDUCTOR_CACHE_DIR), so its compile time is what a first run pays.
 4. Utilisation: model FLOPs per training token (6N + 12·L·C·T, N = weights in matrix multiplies, nanoGPT's estimate
    from the PaLM paper) x training tokens per second (evaluation time excluded) / the peak of 1; for ours also with

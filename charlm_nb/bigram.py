@@ -13,22 +13,24 @@ from torch import Tensor
 from torch.nn import functional as F
 from .data import check_positive_ints, check_nonnegative_ints
 
-# %% ../nbs/03_bigram_nn.ipynb #5dddc638
+# %% ../nbs/03_bigram_nn.ipynb #276ffef3
 def _check_int(t, name:str, vocab_size:int):
-    "Raise unless `t` is an integer tensor with values in `[0, vocab_size)`."
+    "Raise unless `t` is a torch.long tensor with values in `[0, vocab_size)`."
     if not isinstance(t, Tensor): raise TypeError(f"{name} must be a torch.Tensor of token ids, got {type(t).__name__}")
     if t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool:
-        raise ValueError(f"{name} must be an integer tensor of token ids, got dtype {t.dtype}")
+        raise ValueError(f"{name} must be an integer tensor of token ids (torch.long), got dtype {t.dtype}")
+    if t.dtype != torch.long:
+        raise ValueError(f"{name} must hold token ids as torch.long (int64), got dtype {t.dtype}; convert with {name}.long()")
     if t.numel() and not torch.compiler.is_compiling():  # a compiled graph would break here for `.item()`; `train` checks its data up front
         lo, hi = (v.item() for v in torch.aminmax(t))
         if lo < 0 or hi >= vocab_size:
             raise ValueError(f"{name} holds token ids outside the vocabulary [0, {vocab_size}): min {lo}, max {hi}")
 
-def check_tokens(idx:Tensor, # (B,T) integer token ids
+def check_tokens(idx:Tensor, # (B,T) token ids, torch.long
                  vocab_size:int, # the model's vocabulary size
-                 targets:Tensor=None, # (B,T) next-token ids, or None
+                 targets:Tensor=None, # (B,T) next-token ids, torch.long, or None
                 ):
-    "Raise a clear error unless `idx` (and `targets`) are (B,T) integer ids in `[0, vocab_size)` of the same shape."
+    "Raise a clear error unless `idx` (and `targets`) are (B,T) torch.long ids in `[0, vocab_size)` of the same shape."
     _check_int(idx, 'idx', vocab_size)
     if idx.dim() != 2: raise ValueError(f"idx must be (B,T) token ids, got shape {tuple(idx.shape)}")
     if targets is not None:
@@ -97,7 +99,7 @@ def generate_tokens(model:nn.Module, # `model(idx)` returns `(logits (B,T,V), lo
     finally: model.train(was_training)
     return out
 
-# %% ../nbs/03_bigram_nn.ipynb #78efe7d8
+# %% ../nbs/03_bigram_nn.ipynb #e20ed8f4
 class BigramLanguageModel(nn.Module):
     "Each token reads the logits for the next token straight off a (V,V) lookup table."
     def __init__(self, vocab_size:int): # number of symbols V
@@ -143,7 +145,11 @@ class BigramLanguageModel(nn.Module):
         check_tokens(idx, self.vocab_size)
         B, T = idx.shape
         if T < 1: raise ValueError(f"idx must be a (B,T) tensor with T >= 1, got {tuple(idx.shape)}")
-        C = self.next_token_table(temperature, top_k).double().cumsum(1)  # (V,V) cumulative rows
+        P = self.next_token_table(temperature, top_k)  # (V,V)
+        if not torch.isfinite(P).all():  # nan rows would send bisect past the end of the row
+            raise ValueError("the next-token probabilities are not finite (nan): the embedding weights hold nan or inf, "
+                             "as after a diverged training run")
+        C = P.double().cumsum(1)  # (V,V) cumulative rows
         rows = (C / C[:, -1:]).tolist()  # last entry of every row exactly 1.0
         dev = generator.device if generator is not None else 'cpu'
         u = torch.rand(B, max_new_tokens, generator=generator, dtype=torch.float64, device=dev).tolist()  # (B,n) in [0,1)

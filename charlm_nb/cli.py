@@ -6,7 +6,7 @@
 __all__ = ['MODELS', 'TRAIN_DEFAULTS', 'get_model_class', 'gpt_config', 'run_train', 'run_sample', 'make_parser', 'command',
            'charlm_train', 'charlm_sample']
 
-# %% ../nbs/08_cli.ipynb #14b5e687
+# %% ../nbs/08_cli.ipynb #ba305914
 import argparse, contextlib, inspect, os, re, sys
 from pathlib import Path
 import torch
@@ -14,11 +14,11 @@ import torch.distributed as dist
 from fastcore.docments import docments
 from .data import get_device, load_text, train_val_split, check_nonnegative_ints
 from .tokenizer import CharTokenizer
-from .training import train, check_train_settings, load_checkpoint, sample_text, latest_path, _dist, _process_device
+from .training import train, check_train_settings, check_ckpt_path, load_checkpoint, sample_text, latest_path, _dist, _process_device
 from .bigram import BigramLanguageModel
 from .attention import AttentionLanguageModel
 from .gpt import GPTLanguageModel, GPT_CONFIGS, OPTIMIZERS
-from .distributed import distributed, should_resume, one_line_errors
+from .distributed import distributed, restarts, should_resume, one_line_errors
 
 # %% ../nbs/08_cli.ipynb #bbf27fb9
 MODELS = {'bigram': BigramLanguageModel, 'attention': AttentionLanguageModel, 'gpt': GPTLanguageModel}
@@ -47,11 +47,11 @@ def gpt_config(model:str, # the model name; a config needs 'gpt'
     if config not in GPT_CONFIGS: raise ValueError(f"unknown gpt config {config!r}; choose one of {names}")
     return dict(GPT_CONFIGS[config]['model']), dict(GPT_CONFIGS[config]['train'])
 
-# %% ../nbs/08_cli.ipynb #8e1da056
+# %% ../nbs/08_cli.ipynb #ba0ec992
 def _say(quiet, *args):
     if not quiet and int(os.environ.get('RANK', '0')) == 0: print(*args, file=sys.stderr, flush=True)  # process 0 only
 
-_SMOKE = dict(max_iters=4, eval_interval=2, eval_iters=2, batch_size=8)  # ceilings under CHARLM_SMOKE=1
+_SMOKE = dict(max_iters=4, eval_interval=2, eval_iters=2, batch_size=8, sample_chars=100)  # ceilings under CHARLM_SMOKE=1
 
 def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None, max_iters:int|None=None,
               eval_interval:int|None=None, eval_iters:int|None=None, lr:float|None=None, batch_size:int|None=None,
@@ -59,7 +59,7 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
               dropout:float|None=None, device:str|None=None, seed:int=1337, out:str='charlm.pt', sample_chars:int=500,
               warmup_iters:int|None=None, min_lr:float|None=None, grad_clip:float|None=None,
               weight_decay:float|None=None, grad_accum_steps:int|None=None, compile:bool=False, bf16:bool=False,
-              tf32:bool=False, optimizer:str|None=None, resume:bool=False, quiet:bool=False) -> dict:
+              tf32:bool=False, optimizer:str|None=None, resume:bool=False, overwrite:bool=False, quiet:bool=False) -> dict:
     "What `charlm-train` does, with `charlm_train`'s arguments (documented there): load, tokenize, split, build, `train`, sample; returns a summary dict."
     cls = get_model_class(model)
     cfg_model, cfg_train = gpt_config(model, config)
@@ -69,6 +69,8 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
     unused = [f"--{k.replace('_', '-')}" for k in explicit if k not in accepts]
     if unused: raise ValueError(f"the {model} model takes no {', '.join(unused)}; leave {'it' if len(unused) == 1 else 'them'} out")
     if Path(out).is_dir() or Path(out).name in ('', '.', '..'): raise ValueError(f"--out must name a file, and {out!r} is a directory")
+    overwrite = overwrite or restarts() > 0  # a job that torchrun restarted owns the files its first attempt wrote
+    check_ckpt_path(out, resume, overwrite)  # before the corpus is read: a run already at --out, nothing to resume, a folder we cannot write
     # training hyper-parameters: the model's lecture defaults < the config's < the ones given explicitly
     hp = {**TRAIN_DEFAULTS[model], **_TRAIN_EXTRAS, 'optimizer': 'adamw', **cfg_train}
     if 'block_size' in cfg_model: hp['block_size'] = cfg_model['block_size']
@@ -79,8 +81,8 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
     hp.update({k: v for k, v in given.items() if v is not None})
     if hp['optimizer'] not in OPTIMIZERS: raise ValueError(f"unknown optimizer {hp['optimizer']!r}; choose one of {', '.join(OPTIMIZERS)}")
     if os.environ.get('CHARLM_SMOKE', '') not in ('', '0'):
-        hp.update({k: min(hp[k], v) for k, v in _SMOKE.items()})
-        sample_chars = min(sample_chars, 100)
+        hp.update({k: min(hp[k], v) for k, v in _SMOKE.items() if k in hp})
+        sample_chars = min(sample_chars, _SMOKE['sample_chars'])
         _say(quiet, f"CHARLM_SMOKE is set: at most {_SMOKE['max_iters']} steps, batches of {_SMOKE['batch_size']}")
     check_train_settings(**{k: hp[k] for k in inspect.signature(check_train_settings).parameters})  # before any corpus is read
     text = load_text(corpus)
@@ -106,7 +108,7 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
             _say(quiet, "note: without --config this is the lecture's GPT, sized for a GPU; on a CPU, --config cpu (or tiny, fast) trains in minutes")
         _say(quiet, "training: " + ', '.join(f"{k}={v}" for k, v in hp.items()))
         hist = train(m, train_data, val_data, device=dev, seed=seed, ckpt_path=out, tokenizer=tok, resume=resume,
-                     progress=not quiet, **{**hp, 'optimizer': OPTIMIZERS[hp['optimizer']]})
+                     overwrite=overwrite, progress=not quiet, **{**hp, 'optimizer': OPTIMIZERS[hp['optimizer']]})
         if world > 1: dist.barrier()  # the last checkpoint is on disk before anyone reads it
     if hist['compile_seconds']: _say(quiet, f"torch.compile: {hist['compile_seconds']:.1f} s before training (not in the tokens/s)")
     if hist['steps_run'] == 0:
@@ -125,7 +127,7 @@ def run_sample(checkpoint:str='charlm.pt', prompt:str|None=None, n:int=500, seed
                top_k:int|None=None, device:str|None=None) -> str:
     "What `charlm-sample` does: load a checkpoint and return the prompt (None: the vocabulary's first character) followed by `n` sampled characters."
     check_nonnegative_ints(n=n)
-    if os.environ.get('CHARLM_SMOKE', '') not in ('', '0'): n = min(n, 100)
+    if os.environ.get('CHARLM_SMOKE', '') not in ('', '0'): n = min(n, _SMOKE['sample_chars'])
     model, tok, _ = load_checkpoint(checkpoint, device)
     if prompt is None: prompt = tok.chars[0]  # token 0, where the lecture starts sampling: a newline for most text
     try: return sample_text(model, tok, prompt, n, seed=seed, temperature=temperature, top_k=top_k)
@@ -168,7 +170,7 @@ def command(prog:str, # the console script's name
         return func
     return deco
 
-# %% ../nbs/08_cli.ipynb #dbf00840
+# %% ../nbs/08_cli.ipynb #107fa300
 @command('charlm-train')
 def charlm_train(
     corpus:str='shakespeare', # bundled corpus name ('shakespeare', 'names'), a text file path, or an http(s) URL
@@ -198,6 +200,7 @@ def charlm_train(
     tf32:bool=False, # on CUDA, TF32 matrix products (changes results slightly)
     optimizer:str=None, # adamw, or muon (gpt: Muon for the blocks' weight matrices, AdamW for the rest) (default: --config's, else adamw)
     resume:bool=False, # continue from the latest state saved beside --out
+    overwrite:bool=False, # start afresh even if --out already holds a run, replacing it
     quiet:bool=False, # no progress bar or messages; print only the sample
 ):
     "Train a character-level language model, keep the best checkpoint, and print a sample."
@@ -207,7 +210,7 @@ def charlm_train(
                       n_layer=n_layer, dropout=dropout, device=device, seed=seed, out=out, sample_chars=sample_chars,
                       warmup_iters=warmup_iters, min_lr=min_lr, grad_clip=grad_clip, weight_decay=weight_decay,
                       grad_accum_steps=grad_accum_steps, compile=compile, bf16=bf16, tf32=tf32, optimizer=optimizer,
-                      resume=resume, quiet=quiet)
+                      resume=resume, overwrite=overwrite, quiet=quiet)
         if r['sample']: print(r['sample'])
 
 @command('charlm-sample')

@@ -5,11 +5,13 @@
 # %% auto #0
 __all__ = ['words_to_ids', 'count_bigrams', 'BigramCounts', 'bigram_floor']
 
-# %% ../nbs/02_bigram_counts.ipynb #a521cc67
+# %% ../nbs/02_bigram_counts.ipynb #d3343511
+import math, numbers
 import torch
 from torch import Tensor
+from .data import check_nonnegative_ints
 
-# %% ../nbs/02_bigram_counts.ipynb #b89844b9
+# %% ../nbs/02_bigram_counts.ipynb #51c9261f
 def words_to_ids(words:list, # words without the boundary character, e.g. `['emma', 'olivia']`
                  tok, # a `CharTokenizer` with a `boundary` token
                  device=None, # where the ids go (None: CPU)
@@ -20,6 +22,10 @@ def words_to_ids(words:list, # words without the boundary character, e.g. `['emm
     if isinstance(words, str): raise TypeError("words_to_ids expects a list of words, got a single str")
     words = list(words)
     if not words: raise ValueError("words_to_ids got an empty list of words")
+    if not all(type(w) is str and w for w in words):  # find the first offender only when there is one
+        for i, w in enumerate(words):
+            if not isinstance(w, str): raise TypeError(f"words must be strings, got {type(w).__name__} {w!r} at position {i}")
+            if not w: raise ValueError(f"words must not be empty, got '' at position {i} (it would count a boundary-to-boundary bigram)")
     bad = [w for w in words if b in w]
     if bad: raise ValueError(f"words must not contain the boundary {b!r}: {bad[:3]}")
     return tok.encode_tensor(b + b.join(words) + b, device=device)
@@ -46,21 +52,41 @@ def count_bigrams(ids, # 1-D token ids (tensor or list)
     pairs = ids[:-1] * V + ids[1:]  # (n-1,) one integer per bigram
     return torch.bincount(pairs, minlength=V*V).view(V, V)  # (V,V)
 
-# %% ../nbs/02_bigram_counts.ipynb #554c82d8
+# %% ../nbs/02_bigram_counts.ipynb #b2839bf3
+def _check_smoothing(smoothing):
+    "Raise a clear error unless `smoothing` is a finite number >= 0 (bools refused)."
+    if isinstance(smoothing, bool) or not isinstance(smoothing, numbers.Real) or not (math.isfinite(smoothing) and smoothing >= 0):
+        raise ValueError(f"smoothing must be a finite number >= 0, got {smoothing!r}")
+
+def _check_token(value, name:str, V:int):
+    "Raise a clear error unless `value` is an int token id in `[0, V)` (bools refused)."
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < V:
+        raise ValueError(f"{name} must be a token id (an int) in [0, {V}), got {value!r}")
+
 class BigramCounts:
     "The counting bigram model: a (V,V) table of counts with smoothed probabilities, NLL and sampling."
-    def __init__(self, counts:Tensor): # (V,V) counts, row = previous token, column = next
-        if not isinstance(counts, Tensor) or counts.dim() != 2 or counts.shape[0] != counts.shape[1]:
-            raise ValueError(f"counts must be a square (V,V) tensor, got {getattr(counts, 'shape', type(counts).__name__)}")
+    def __init__(self, counts:Tensor): # (V,V) counts (finite, >= 0), row = previous token, column = next
+        if not isinstance(counts, Tensor) or counts.dim() != 2 or counts.shape[0] != counts.shape[1] or not counts.numel():
+            raise ValueError(f"counts must be a non-empty square (V,V) tensor, got {getattr(counts, 'shape', type(counts).__name__)}")
+        if counts.dtype == torch.bool or counts.is_complex():
+            raise ValueError(f"counts must be real numbers, got dtype {counts.dtype}")
+        if not torch.isfinite(counts).all(): raise ValueError("counts must be finite, got nan or inf entries")
+        if (counts < 0).any(): raise ValueError(f"counts must be >= 0, got a minimum of {counts.min().item()}")
         self.N = counts
 
     @classmethod
-    def from_ids(cls, ids, vocab_size:int):
+    def from_ids(cls,
+                 ids, # 1-D token ids (tensor or list)
+                 vocab_size:int, # number of symbols V
+                ):
         "Count the bigrams of 1-D `ids`."
         return cls(count_bigrams(ids, vocab_size))
 
     @classmethod
-    def from_words(cls, words:list, tok):
+    def from_words(cls,
+                   words:list, # words without the boundary character, e.g. `['emma', 'olivia']`
+                   tok, # a `CharTokenizer` with a `boundary` token
+                  ):
         "Count the bigrams of `words` wrapped in `tok`'s boundary."
         return cls.from_ids(words_to_ids(words, tok), tok.vocab_size)
 
@@ -70,32 +96,47 @@ class BigramCounts:
         return self.N.shape[0]
     def __repr__(self): return f'{type(self).__name__}(vocab_size={self.vocab_size}, bigrams={self.N.sum().item()})'
 
-    def probs(self, smoothing:float=0.0)->Tensor: # (V,V) float32, each row sums to 1
+    def probs(self,
+              smoothing:float=0.0, # add-k smoothing: the fake count added to every cell (finite, >= 0)
+             )->Tensor: # (V,V) float32, each row sums to 1
         "Rows of `counts + smoothing` normalised (add-k smoothing); a row never seen stays 0/0 = nan if `smoothing=0`."
-        if smoothing < 0: raise ValueError(f"smoothing must be >= 0, got {smoothing}")
+        _check_smoothing(smoothing)
         P = (self.N + smoothing).float()
         return P / P.sum(1, keepdim=True)
 
-    def nll(self, ids, smoothing:float=0.0)->float:
+    def nll(self,
+            ids, # 1-D token ids (tensor or list), at least two
+            smoothing:float=0.0, # add-k smoothing of the counts (finite, >= 0)
+           )->float: # mean NLL in nats per bigram
         "Average negative log-likelihood of the neighbouring pairs in 1-D `ids` (inf if one has probability 0)."
+        _check_smoothing(smoothing)
         ids = _check_ids(ids, self.vocab_size).to(self.N.device)
         if ids.numel() < 2: raise ValueError("nll needs at least two token ids (one bigram)")
         p = self.probs(smoothing)[ids[:-1], ids[1:]].nan_to_num(0.0)  # a pair whose first token was never seen: probability 0
         return -p.log().double().mean().item()
 
-    def nll_words(self, words:list, tok, smoothing:float=0.0)->float:
+    def nll_words(self,
+                  words:list, # words without the boundary character
+                  tok, # the `CharTokenizer` (with a `boundary` token) the counts were made with
+                  smoothing:float=0.0, # add-k smoothing of the counts (finite, >= 0)
+                 )->float: # mean NLL in nats per bigram
         "Average NLL per bigram of `words`, each wrapped in `tok`'s boundary."
         return self.nll(words_to_ids(words, tok), smoothing)
 
-    def sample(self, generator:torch.Generator=None, # seeded CPU `torch.Generator` for repeatable samples
-               smoothing:float=0.0, # add-k smoothing of the counts
+    def sample(self, generator:torch.Generator=None, # seeded `torch.Generator` for repeatable samples; None: the global RNG
+               smoothing:float=0.0, # add-k smoothing of the counts (finite, >= 0)
                start:int=0, # the token to continue from (the boundary, for names)
                stop:int=0, # stop once this token is drawn (it is kept); None: never stop early
-               max_new_tokens:int=1000, # upper bound on the tokens drawn
+               max_new_tokens:int=1000, # upper bound on the tokens drawn (an int >= 0)
               )->list: # token ids drawn, `start` excluded
         "Draw tokens one at a time, each from the row of the previous one, until `stop` is drawn."
         V = self.vocab_size
-        if not 0 <= start < V: raise ValueError(f"start must be a token id in [0, {V}), got {start}")
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+        _check_smoothing(smoothing)
+        _check_token(start, 'start', V)
+        if stop is not None: _check_token(stop, 'stop', V)
+        check_nonnegative_ints(max_new_tokens=max_new_tokens)
         P = self.probs(smoothing).to(generator.device if generator is not None else 'cpu')
         unseen = P.sum(1).isnan().tolist()  # rows of never-seen tokens are nan: nothing to sample from
         out, ix = [], start

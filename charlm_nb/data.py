@@ -13,7 +13,7 @@ __all__ = ['BUNDLED', 'get_device', 'ChecksumError', 'corpus_path', 'atomic_writ
            'cache_path', 'download', 'load_text', 'load_words', 'train_val_split', 'check_positive_ints',
            'check_nonnegative_ints', 'get_batch']
 
-# %% ../nbs/00_data.ipynb #64f479ba
+# %% ../nbs/00_data.ipynb #650938ec
 def get_device(device:str|torch.device|None=None, # None or 'auto' picks the best available; else e.g. 'cpu', 'cuda:0', 'mps'
               ) -> torch.device:
     "The torch device to use: CUDA if available, then Apple MPS, then CPU; a named device must be available."
@@ -36,7 +36,13 @@ def get_device(device:str|torch.device|None=None, # None or 'auto' picks the bes
         mps = getattr(torch.backends, 'mps', None)
         if mps is None or not mps.is_available():
             raise RuntimeError(f"device {str(dev)!r} was requested but Apple MPS is not available on this machine")
-    elif dev.type != 'cpu':
+    elif dev.type == 'cpu':
+        if dev.index not in (None, 0):
+            raise ValueError(f"device {str(dev)!r}: PyTorch has a single CPU device; use 'cpu' (or 'cpu:0')")
+        dev = torch.device('cpu')
+    elif dev.type == 'meta':
+        raise ValueError("device 'meta' holds no data (its tensors have shapes but no values); use 'cpu' or a GPU")
+    else:
         try: torch.empty(0, device=dev)
         except Exception as e: raise RuntimeError(f"device {str(dev)!r} was requested but is not usable: {e}") from None
     return dev
@@ -212,7 +218,7 @@ def check_nonnegative_ints(**values): # name=value pairs, e.g. `warmup_iters=0`
     "Raise a ValueError naming the first value that is not an int >= 0 (bools are refused too)."
     _check_ints(0, 'an int >= 0', values)
 
-# %% ../nbs/00_data.ipynb #70c35562
+# %% ../nbs/00_data.ipynb #7bfb22d1
 def get_batch(data:torch.Tensor, # 1-D tensor of token ids
               batch_size:int, # B, number of sequences
               block_size:int, # T, context length
@@ -221,6 +227,8 @@ def get_batch(data:torch.Tensor, # 1-D tensor of token ids
              ) -> tuple[torch.Tensor, torch.Tensor]:
     "A random batch `(x, y)`, both (B,T) long; `y` is the window one token later (the next-token targets)."
     if not isinstance(data, torch.Tensor): raise TypeError(f"data must be a torch.Tensor, not {type(data).__name__}")
+    if data.is_floating_point() or data.is_complex() or data.dtype == torch.bool:
+        raise ValueError(f"data must be integer token ids, got dtype {data.dtype}")
     if data.dim() != 1: raise ValueError(f"data must be 1-D, got shape {tuple(data.shape)}")
     check_positive_ints(batch_size=batch_size, block_size=block_size)
     if len(data) <= block_size:

@@ -118,7 +118,7 @@ def encode_tensor(self:CharTokenizer,
         if int(out.min()) < 0: raise self._unknown_error(text)
     return out if device is None else out.to(get_device(device))
 
-# %% ../nbs/01_tokenizer.ipynb #8e6e80cc
+# %% ../nbs/01_tokenizer.ipynb #d3b108fc
 @patch
 def to_dict(self:CharTokenizer) -> dict:
     "A plain JSON-able dict (stored inside checkpoints)."
@@ -151,6 +151,6 @@ def load(cls:CharTokenizer,
     "Read a tokenizer written by `save`."
     path = Path(path)
     try: d = json.loads(path.read_text(encoding='utf-8'))
-    except json.JSONDecodeError as e: raise ValueError(f"{path} is not valid tokenizer JSON: {e}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{path} is not valid tokenizer JSON: {e}") from None
     if not isinstance(d, dict): raise ValueError(f"{path} does not hold a tokenizer (JSON {type(d).__name__}, not an object)")
     return cls.from_dict(d)
