@@ -392,7 +392,44 @@ def check_ckpt_path(ckpt_path:str|Path, # the best-checkpoint file of a run (the
     except OSError as e: raise CheckpointError(f"cannot write checkpoint {str(p)!r}: {e.strerror or e}") from None
     return p
 
-# %% ../nbs/04_training.ipynb #035deb98
+# %% ../nbs/04_training.ipynb #c794af3f
+def _resume(ckpt_path, # the run's best-checkpoint path; its latest state is read if there is one
+            model:nn.Module, # gets the saved weights
+            tokenizer:CharTokenizer, # must be the saved vocabulary
+            opt, # gets the saved optimizer state (this call's lr and weight decay are kept)
+            g_train:torch.Generator, g_eval:torch.Generator, # get the saved generator states
+            seed:int, # `train`'s seed (for the dropout stream of a run saved with another number of processes)
+            dev:torch.device, # where the tensors go
+           ) -> tuple: # (step, best val loss, its step, history)
+    "Load a run's latest state (or else its best checkpoint) into `model`, `opt` and the generators, after checking that it is this run's."
+    latest = latest_path(ckpt_path)
+    src = latest if latest.exists() else Path(ckpt_path)
+    ck = read_checkpoint(src, dev)
+    cfg, saved_tokenizer = _config_and_tokenizer(ck, src)
+    if ck['model'] != model_path(model) or cfg != dict(model.config):
+        raise CheckpointError(f"cannot resume: {str(src)!r} holds a {ck['model']} {cfg}, "
+                              f"not this {model_path(model)} {dict(model.config)}")
+    if saved_tokenizer != tokenizer:
+        raise CheckpointError(f"cannot resume: the vocabulary in {str(src)!r} differs from the tokenizer given")
+    if ck.get('optimizer') is None or ck.get('rng_state') is None or ck.get('step') is None:
+        raise CheckpointError(f"cannot resume from {str(src)!r}: it has no optimizer/step/RNG state")
+    saved = ck.get('optimizer_class')  # older files lack it: then only the state's shape is checked, below
+    if saved is not None and saved != _optimizer_name(opt):
+        raise CheckpointError(f"cannot resume from {str(src)!r}: its optimizer state is a {saved}'s, not this optimizer's "
+                              f"({_optimizer_name(opt)}): resume with the optimizer that wrote it")
+    model.load_state_dict(ck['state_dict'])
+    keep = [{k: gr[k] for k in ('lr', 'weight_decay', 'fused', 'foreach') if k in gr} for gr in opt.param_groups]
+    try: opt.load_state_dict(ck['optimizer'])  # moment estimates and step counts; this call's settings win:
+    except (ValueError, KeyError, RuntimeError) as e:
+        raise CheckpointError(f"cannot resume from {str(src)!r}: its optimizer state does not fit this optimizer "
+                              f"({type(opt).__name__}): {e}") from None
+    for gr, kept in zip(opt.param_groups, keep): gr.update(kept)
+    _set_rng_state(ck['rng_state'], g_train, g_eval, seed)
+    extra = ck.get('extra') or {}
+    hist = {k: list(extra['history'][k]) if extra.get('history') else [] for k in ('step', 'train', 'val')}
+    return ck['step'], extra.get('best_val', ck['val_loss']), extra.get('best_step', ck['step']), hist
+
+# %% ../nbs/04_training.ipynb #fc4be5e7
 def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`)
           train_data:Tensor, # 1-D token ids to train on
           val_data:Tensor, # 1-D token ids to validate on
@@ -450,33 +487,7 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
     latest = None if ckpt_path is None else latest_path(ckpt_path)
     if latest is not None and not resume and rank == 0: latest.unlink(missing_ok=True)  # overwrite=True: no stale state to resume
 
-    if resume:
-        src = latest if latest.exists() else Path(ckpt_path)
-        ck = read_checkpoint(src, dev)
-        cfg, saved_tokenizer = _config_and_tokenizer(ck, src)
-        if ck['model'] != model_path(model) or cfg != dict(model.config):
-            raise CheckpointError(f"cannot resume: {str(src)!r} holds a {ck['model']} {cfg}, "
-                                  f"not this {model_path(model)} {dict(model.config)}")
-        if saved_tokenizer != tokenizer:
-            raise CheckpointError(f"cannot resume: the vocabulary in {str(src)!r} differs from the tokenizer given")
-        if ck.get('optimizer') is None or ck.get('rng_state') is None or ck.get('step') is None:
-            raise CheckpointError(f"cannot resume from {str(src)!r}: it has no optimizer/step/RNG state")
-        saved = ck.get('optimizer_class')  # older files lack it: then only the state's shape is checked, below
-        if saved is not None and saved != _optimizer_name(opt):
-            raise CheckpointError(f"cannot resume from {str(src)!r}: its optimizer state is a {saved}'s, not this optimizer's "
-                                  f"({_optimizer_name(opt)}): resume with the optimizer that wrote it")
-        model.load_state_dict(ck['state_dict'])
-        keep = [{k: gr[k] for k in ('lr', 'weight_decay', 'fused', 'foreach') if k in gr} for gr in opt.param_groups]
-        try: opt.load_state_dict(ck['optimizer'])  # moment estimates and step counts; this call's settings win:
-        except (ValueError, KeyError, RuntimeError) as e:
-            raise CheckpointError(f"cannot resume from {str(src)!r}: its optimizer state does not fit this optimizer "
-                                  f"({type(opt).__name__}): {e}") from None
-        for gr, kept in zip(opt.param_groups, keep): gr.update(kept)
-        _set_rng_state(ck['rng_state'], g_train, g_eval, seed)
-        extra = ck.get('extra') or {}
-        start = ck['step']
-        best_val, best_step = extra.get('best_val', ck['val_loss']), extra.get('best_step', ck['step'])
-        if extra.get('history'): hist = {k: list(extra['history'][k]) for k in ('step', 'train', 'val')}
+    if resume: start, best_val, best_step, hist = _resume(ckpt_path, model, tokenizer, opt, g_train, g_eval, seed, dev)
 
     net = model if world == 1 else DDP(model, device_ids=[dev.index] if dev.type == 'cuda' else None)
     precision = torch.get_float32_matmul_precision()
