@@ -15,3 +15,11 @@ def cpu_name() -> str:
 def loadavg() -> list:
     "The 1, 5 and 15-minute load averages, rounded."
     return [round(x, 2) for x in os.getloadavg()]
+
+
+def bench_json(stdout:str, what:str) -> dict:
+    "The JSON of the `BENCH_JSON ` line a child process printed, or a RuntimeError naming the run and showing its output's tail."
+    import json
+    line = next((l for l in stdout.splitlines() if l.startswith('BENCH_JSON ')), None)
+    if line is None: raise RuntimeError(f"{what} printed no BENCH_JSON line; the end of its output:\n{stdout[-2000:]}")
+    return json.loads(line[len('BENCH_JSON '):])

@@ -8,7 +8,7 @@ optimizer step), the same seed and the same number of steps, through the install
     OMP_NUM_THREADS=1 torchrun --standalone --nproc-per-node=2 --no-python charlm-train --model gpt --config cpu ...
 
 Evaluation is cut to one batch (`--eval-iters 1`) and happens only at the start and the end, so the figure is training
-throughput. Runs alternate (1 process, 2 processes, 1 process, ...) so that drifting load hits both alike. Reported
+throughput. Runs alternate (1 process, 2 processes, 2 processes, 1 process, ...) so that drifting load hits both alike. Reported
 per run: training tokens per second (as `train` measures it, from its first evaluation to its last) and the wall time
 of the whole command (process start-up and rendezvous included). Writes bench/results/distributed.json.
 
@@ -16,6 +16,8 @@ Usage: python bench/bench_distributed.py [--steps 200] [--repeats 2] [--out benc
 """
 import argparse, datetime, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import cpu_name
 
 
 def run(cmd, threads, cwd):
@@ -50,7 +52,7 @@ def main():
     load0 = os.getloadavg()
     results = {k: [] for k in sides}
     for i in range(a.repeats):
-        for name, (cmd, threads) in sides.items():
+        for name, (cmd, threads) in (sides.items() if i % 2 == 0 else reversed(sides.items())):  # A B, B A, ...
             r = run(cmd, threads, tmp)
             results[name].append(r)
             print(f"{name}: {r['tokens_per_sec']:,.0f} tokens/s, {r['wall_seconds']:.1f} s wall, best val {r['best_val']:.4f}", flush=True)
@@ -58,8 +60,8 @@ def main():
     shutil.rmtree(tmp)
     med = {k: statistics.median(r['tokens_per_sec'] for r in v) for k, v in results.items()}
     one, two = med['1 process x 2 threads'], med['2 processes x 1 thread (gloo)']
-    out = dict(date=datetime.date.today().isoformat(), cpu=platform.processor() or platform.machine(),
-               cores=os.cpu_count(), torch=torch.__version__, python=platform.python_version(),
+    out = dict(date=datetime.datetime.now().astimezone().isoformat(timespec='seconds'), cpu=cpu_name(),
+               cores=os.cpu_count(), omp_wait_policy=os.environ.get('OMP_WAIT_POLICY', 'unset (the OpenMP default)'), torch=torch.__version__, python=platform.python_version(),
                loadavg_before=[round(x, 2) for x in load0], loadavg_after=[round(x, 2) for x in load1],
                config='cpu', global_batch=batch, block_size=GPT_CONFIGS['cpu']['model']['block_size'], steps=a.steps,
                repeats=a.repeats, runs=results, median_tokens_per_sec=med, ratio_2proc_over_1proc=two / one)

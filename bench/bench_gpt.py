@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmarks for chapter 06 (`charlm_nb.gpt`), side by side in one process; writes `bench/results/gpt.json`.
+"""Benchmarks for chapter 06 (`charlm_nb.gpt`), each side by side in one run; writes `bench/results/gpt.json`.
 
 1. Attention two ways: the same `GPTLanguageModel` weights run with `attention='explicit'` (chapter 05's `Head`s) and
    `attention='sdpa'` (`F.scaled_dot_product_attention`): training-step throughput (forward + backward, tokens/s;
@@ -8,10 +8,12 @@
    training tokens (1,536,000), all scored on the same 200 val batches:
    - nanoGPT's own `train.py`, run with the recipe's command from a checkout given by `--nanogpt` (the checkout is
      copied to a temporary directory and its `prepare.py` fed the bundled corpus, so nothing is downloaded), twice,
-     in the order nanoGPT, ours, ..., ours, nanoGPT so that drifting machine load hits both alike;
-   - the same recipe trained with chapter 04's `train` on our model, which isolates what our code changes;
+     in the order nanoGPT, ours, recipe, variant, recipe, ours, nanoGPT so that drifting machine load hits every side
+     alike (nanoGPT's train.py in a subprocess, ours in this process, both with the same threads);
+   - the same recipe trained with chapter 04's `train` on our model, which isolates what our code changes (twice);
    - a batch-16 variant between the two batch shapes.
-3. Threads: training steps with 1 vs 2 torch threads (on a shared machine, 2 threads can be much slower).
+3. Threads: training steps with 1 vs 2 torch threads.
+Every part runs with OMP_WAIT_POLICY=PASSIVE unless it is set (as in bench_gpt_fast.py); the JSON records it.
 
 Usage (from the repo root):
     git clone https://github.com/karpathy/nanoGPT /tmp/nanoGPT
@@ -20,6 +22,7 @@ Chapter 06 reads the race against nanoGPT's own code, so the results it uses nee
 """
 import argparse, datetime, json, os, platform, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # before torch starts OpenMP; recorded in the JSON (omp_wait_policy)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import cpu_name, loadavg
 from _nanogpt import EVAL_LINE, ITER_LINE, load_checkpoint_model, nanogpt_checkout, start_train
@@ -213,12 +216,13 @@ def main():
     ap.add_argument('--out', default=None, help='output JSON (default bench/results/gpt.json; --quick: /tmp)')
     ap.add_argument('--only', choices=['attention'], default=None,
                     help="rerun only this part and merge it into the existing output JSON")
-    ap.add_argument('--threads', type=int, default=1,
-                    help='torch threads for the race and attention benchmarks (default 1: see the threads section)')
+    ap.add_argument('--threads', type=int, default=2,
+                    help='torch threads for the race and attention benchmarks (the threads section compares 1 and 2)')
     ap.add_argument('--nanogpt', default=None, help="a checkout of karpathy/nanoGPT: race its own train.py too")
     ap.add_argument('--nanogpt-source', default=None, help="where that checkout came from (recorded in the JSON; "
                     "default: its git commit if it is a git checkout)")
     args = ap.parse_args()
+    if not (args.nanogpt or args.quick or args.only): ap.error("the race needs --nanogpt (chapter 06 reads the race against nanoGPT's own code)")
     out = Path(args.out or ('/tmp/gpt_quick.json' if args.quick else Path(__file__).parent / 'results' / 'gpt.json'))
     torch.set_num_threads(args.threads)
     text = load_text('shakespeare')
@@ -227,7 +231,7 @@ def main():
     train_data, val_data = train_val_split(data)
     V = tok.vocab_size
     res = dict(torch_threads=args.threads, machine=machine_info(), date=datetime.datetime.now().astimezone().isoformat(timespec='seconds'),
-               loadavg_start=loadavg(), quick=args.quick)
+               loadavg_start=loadavg(), quick=args.quick, omp_wait_policy=os.environ.get('OMP_WAIT_POLICY', 'unset'))
     print(res, flush=True)
 
     cpu = GPT_CONFIGS['cpu']
@@ -269,22 +273,25 @@ def run_all(args, res, cpu, shapes, V, train_data, val_data, text):
                                               eval_iters=15, lr=2e-3, min_lr=1e-4, warmup_iters=100))
     la0 = loadavg()
     with tempfile.TemporaryDirectory() as d:
-        # order: nanoGPT, ours, recipe on our code, variant, ours, nanoGPT (drifting load hits both sides alike)
+        # order: nanoGPT, ours, recipe on our code, variant, recipe, ours, nanoGPT (drifting load hits every side alike)
         work = nanogpt_checkout(args.nanogpt, text, d) if args.nanogpt else None
         source = args.nanogpt_source or (checkout_source(args.nanogpt) if args.nanogpt else None)
         nano = [race_nanogpt(work, args.threads, val_data, args.quick, source)] if work else []
         mine = [race_one(ours_name, ours, V, train_data, val_data, args.quick)]
-        base = race_one('recipe on our code (B=12, 2000 steps)', NANOGPT_CPU, V, train_data, val_data, args.quick)
+        base_name = 'recipe on our code (B=12, 2000 steps)'
+        base = [race_one(base_name, NANOGPT_CPU, V, train_data, val_data, args.quick)]
         variant = race_one('variant: smaller batch (B=16, 1500 steps)', b16, V, train_data, val_data, args.quick)
+        if not args.quick: base.append(race_one(base_name, NANOGPT_CPU, V, train_data, val_data, args.quick))
         if work:
             mine.append(race_one(ours_name, ours, V, train_data, val_data, args.quick))
             nano.append(race_nanogpt(work, args.threads, val_data, args.quick, source))
     mean_rate = lambda rs: statistics.mean(r['tokens_per_sec'] for r in rs)
     res['race'] = dict(reported_nanogpt=REPORTED, loadavg=dict(before=la0, after=loadavg()),
-                       baseline=base, ours=mine[0], variants=[variant],
-                       same_train_tokens=base['train_tokens'] == mine[0]['train_tokens'],
-                       val_ratio=mine[0]['val_loss'] / base['val_loss'],
-                       speed_ratio=mine[0]['tokens_per_sec'] / base['tokens_per_sec'],
+                       baseline=base[0], baseline_runs=base, ours=mine[0], variants=[variant],
+                       same_train_tokens=base[0]['train_tokens'] == mine[0]['train_tokens'],
+                       val_ratio=mine[0]['val_loss'] / base[0]['val_loss'],
+                       baseline_tokens_per_sec=mean_rate(base), ours_tokens_per_sec=mean_rate(mine),
+                       speed_ratio=mean_rate(mine) / mean_rate(base),
                        differences=DIFFERENCES + [threads_note(args.threads)])
     if nano:
         res['race']['nanogpt'] = dict(
@@ -293,7 +300,7 @@ def run_all(args, res, cpu, shapes, V, train_data, val_data, text):
             tokens_per_sec=mean_rate(nano), ours_tokens_per_sec=mean_rate(mine),
             speed_ratio=mean_rate(mine) / mean_rate(nano), val_ratio=mine[0]['val_loss'] / nano[0]['val_loss'],
             method=("nanoGPT's train.py in a subprocess and our cpu config in this process, in the order nanoGPT, "
-                    "ours, [recipe on our code, variant], ours, nanoGPT; tokens/s = training steps x 12 x 64 (ours: "
+                    "ours, [recipe on our code, variant, recipe on our code], ours, nanoGPT; tokens/s = training steps x 12 x 64 (ours: "
                     "x 32 x 64) / loop seconds, evaluations included, averaged over the two runs of each"))
     la = loadavg()
     res['attention'] = dict(bench_attention(train_data, V, shapes, rounds=2 if args.quick else 4,

@@ -30,7 +30,7 @@ Usage (from the repo root):
 import argparse, atexit, copy, datetime, json, os, platform, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import cpu_name, loadavg
+from _machine import bench_json, cpu_name, loadavg
 from _nanogpt import EVAL_LINE, ITER_LINE, load_checkpoint_model, nanogpt_checkout, start_train
 
 # Idle OpenMP workers sleep instead of spinning, in this process and (inherited) in every run it starts, nanoGPT's
@@ -161,7 +161,7 @@ def run_ours(name, spec, threads):
         p = subprocess.run([sys.executable, __file__, '--child', json.dumps(spec)], env=env, capture_output=True, text=True)
         wall = time.time() - t0
     if p.returncode: raise RuntimeError(f"{name} failed:\n{p.stderr[-3000:]}")
-    r = json.loads(next(l for l in p.stdout.splitlines() if l.startswith('BENCH_JSON '))[len('BENCH_JSON '):])
+    r = bench_json(p.stdout, name)
     B, T = r['train']['batch_size'], r['model']['block_size']
     curve = [dict(step=s, tokens=s * B * T, wall=e['t'] - t0, val=e['val'], train=e['train']) for s, e in zip(r['steps'], r['evals'])]
     i = r['crossing_index']
@@ -199,6 +199,9 @@ def run_nanogpt(work, threads, val_data, source):
         if m: iters.append((int(m[1]), float(m[2])))
         m = EVAL_LINE.match(line)
         if m: curve.append(dict(step=int(m[1]), tokens=int(m[1]) * 12 * 64, wall=t, train=float(m[2]), val=float(m[3])))
+    if not curve or not iters:
+        raise RuntimeError("nanoGPT's train.py printed no 'iter …' or 'step …: train loss …, val loss …' lines that this "
+                           "benchmark recognises; the end of its output:\n" + ''.join(l for _, l in lines[-20:]))
     ck, model = load_checkpoint_model(work, out_dir)
     score = estimate_loss(model, {'val': val_data}, eval_iters=200, batch_size=32, block_size=64, device='cpu',
                           generator=torch.Generator().manual_seed(2024))['val']

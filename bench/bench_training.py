@@ -28,7 +28,7 @@ Usage: python bench/bench_training.py --lecture /path/to/ng-video-lecture [--rep
 import argparse, datetime, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import cpu_name, loadavg
+from _machine import bench_json, cpu_name, loadavg
 
 # Idle OpenMP workers sleep instead of spinning (inherited by both subprocesses). On a machine shared with other jobs,
 # spinning workers burn the CPU the others need and stall whenever a sibling thread is descheduled. Same setting for
@@ -146,8 +146,7 @@ def run_script(script, cwd, threads):
     p = subprocess.run([sys.executable, '-c', HARNESS, str(script)], cwd=cwd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if p.returncode: raise RuntimeError(f"{script} failed:\n{p.stderr[-3000:]}")
-    line = next(l for l in p.stdout.splitlines() if l.startswith('BENCH_JSON '))
-    r = json.loads(line[len('BENCH_JSON '):])
+    r = bench_json(p.stdout, str(script))
     r.update(process_seconds=wall, loadavg_before=la0, loadavg_after=loadavg())
     return r, p.stdout
 
@@ -179,6 +178,7 @@ def main():
                 if side == 'lecture':
                     evals = [(int(s), float(t), float(v)) for s, t, v in
                              re.findall(r'^step (\d+): train loss ([\d.]+), val loss ([\d.]+)', out, re.M)]
+                    if not evals: raise RuntimeError(f"no 'step N: train loss …, val loss …' line in the output of {lecture}:\n{out[-2000:]}")
                     res.update(evals=evals, val_estimate=evals[-1][2], last_estimate_step=evals[-1][0])
                 else:
                     ex = res.pop('extra')

@@ -18,7 +18,7 @@ Usage (from the repo root, after bench_gpt_fast.py has written its results):
 import argparse, datetime, json, os, statistics, subprocess, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import loadavg
+from _machine import bench_json, loadavg
 _policy = os.environ.get('OMP_WAIT_POLICY')
 from bench_gpt_fast import flops_per_token, machine_info, matmul_peak, run_ours, training_step
 if _policy is None: os.environ.pop('OMP_WAIT_POLICY', None)  # bench_gpt_fast sets PASSIVE on import: keep the one we were started with
@@ -64,7 +64,7 @@ def run_child(policy, threads):
     la0 = loadavg()
     p = subprocess.run([sys.executable, __file__, '--child', str(threads)], env=env, capture_output=True, text=True)
     if p.returncode: raise RuntimeError(f"the {policy} run failed:\n{p.stderr[-3000:]}")
-    r = json.loads(next(l for l in p.stdout.splitlines() if l.startswith('BENCH_JSON '))[len('BENCH_JSON '):])
+    r = bench_json(p.stdout, f"the {policy} run")
     if r['omp_wait_policy'] != policy: raise RuntimeError(f"the child ran with OMP_WAIT_POLICY={r['omp_wait_policy']}, not {policy}")
     r.update(policy=policy, loadavg_before=la0, loadavg_after=loadavg())
     print(policy, f"peak {r['peak_gflops']:.0f} GFLOP/s;", ', '.join(f"{s['name']}: {s['utilisation']:.0%}" for s in r['shapes']), flush=True)

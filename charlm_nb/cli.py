@@ -6,7 +6,7 @@
 __all__ = ['MODELS', 'TRAIN_DEFAULTS', 'get_model_class', 'gpt_config', 'run_train', 'run_sample', 'make_parser', 'command',
            'charlm_train', 'charlm_sample']
 
-# %% ../nbs/08_cli.ipynb #ba305914
+# %% ../nbs/08_cli.ipynb #55a6bd4b
 import argparse, contextlib, inspect, os, re, sys
 from pathlib import Path
 import torch
@@ -14,11 +14,11 @@ import torch.distributed as dist
 from fastcore.docments import docments
 from .data import get_device, load_text, train_val_split, check_nonnegative_ints
 from .tokenizer import CharTokenizer
-from .training import train, check_train_settings, check_ckpt_path, load_checkpoint, sample_text, latest_path, _dist, _process_device
+from .training import train, check_train_settings, check_ckpt_path, load_checkpoint, sample_text, latest_path, _dist, _process_device, _split_batch
 from .bigram import BigramLanguageModel
 from .attention import AttentionLanguageModel
 from .gpt import GPTLanguageModel, GPT_CONFIGS, OPTIMIZERS
-from .distributed import distributed, restarts, should_resume, one_line_errors
+from .distributed import distributed, restarts, should_resume, written_by_this_job, one_line_errors
 
 # %% ../nbs/08_cli.ipynb #bbf27fb9
 MODELS = {'bigram': BigramLanguageModel, 'attention': AttentionLanguageModel, 'gpt': GPTLanguageModel}
@@ -47,7 +47,7 @@ def gpt_config(model:str, # the model name; a config needs 'gpt'
     if config not in GPT_CONFIGS: raise ValueError(f"unknown gpt config {config!r}; choose one of {names}")
     return dict(GPT_CONFIGS[config]['model']), dict(GPT_CONFIGS[config]['train'])
 
-# %% ../nbs/08_cli.ipynb #ba0ec992
+# %% ../nbs/08_cli.ipynb #77c82c96
 def _say(quiet, *args):
     if not quiet and int(os.environ.get('RANK', '0')) == 0: print(*args, file=sys.stderr, flush=True)  # process 0 only
 
@@ -69,7 +69,12 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
     unused = [f"--{k.replace('_', '-')}" for k in explicit if k not in accepts]
     if unused: raise ValueError(f"the {model} model takes no {', '.join(unused)}; leave {'it' if len(unused) == 1 else 'them'} out")
     if Path(out).is_dir() or Path(out).name in ('', '.', '..'): raise ValueError(f"--out must name a file, and {out!r} is a directory")
-    overwrite = overwrite or restarts() > 0  # a job that torchrun restarted owns the files its first attempt wrote
+    if resume and overwrite: raise ValueError("--resume continues the run at --out and --overwrite replaces it: choose one")
+    out = str(Path(out).expanduser())
+    if not resume and should_resume(out):  # torchrun restarted this job: continue from what its earlier attempt saved
+        resume, overwrite = True, False
+        _say(quiet, f"torchrun restarted the workers: resuming from {latest_path(out)}")
+    elif restarts() > 0 and written_by_this_job(out): overwrite = True  # killed before its first latest state: start again
     check_ckpt_path(out, resume, overwrite)  # before the corpus is read: a run already at --out, nothing to resume, a folder we cannot write
     # training hyper-parameters: the model's lecture defaults < the config's < the ones given explicitly
     hp = {**TRAIN_DEFAULTS[model], **_TRAIN_EXTRAS, 'optimizer': 'adamw', **cfg_train}
@@ -80,11 +85,16 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
                  tf32=tf32 or None, optimizer=optimizer)
     hp.update({k: v for k, v in given.items() if v is not None})
     if hp['optimizer'] not in OPTIMIZERS: raise ValueError(f"unknown optimizer {hp['optimizer']!r}; choose one of {', '.join(OPTIMIZERS)}")
+    # the settings as given are checked before any corpus is read, and before CHARLM_SMOKE shrinks them
+    check_train_settings(**{k: hp[k] for k in inspect.signature(check_train_settings).parameters})
+    world_size = int(os.environ.get('WORLD_SIZE', '1'))  # torchrun's processes (1 without torchrun)
+    _split_batch(hp['batch_size'], world_size, hp['grad_accum_steps'])
+    share = world_size * hp['grad_accum_steps']  # a batch splits into this many equal parts
     if os.environ.get('CHARLM_SMOKE', '') not in ('', '0'):
         hp.update({k: min(hp[k], v) for k, v in _SMOKE.items() if k in hp})
+        hp['batch_size'] = max(share, hp['batch_size'] // share * share)  # still splits evenly
         sample_chars = min(sample_chars, _SMOKE['sample_chars'])
-        _say(quiet, f"CHARLM_SMOKE is set: at most {_SMOKE['max_iters']} steps, batches of {_SMOKE['batch_size']}")
-    check_train_settings(**{k: hp[k] for k in inspect.signature(check_train_settings).parameters})  # before any corpus is read
+        _say(quiet, f"CHARLM_SMOKE is set: at most {hp['max_iters']} steps, batches of {hp['batch_size']}")
     text = load_text(corpus)
     tok = CharTokenizer.from_text(text)
     data = tok.encode_tensor(text)
@@ -95,9 +105,6 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
     with distributed():
         rank, world, _ = _dist()
         dev = _process_device(device)
-        if not resume and should_resume(out):
-            resume = True
-            _say(quiet, f"torchrun restarted the workers: resuming from {latest_path(out)}")
         torch.manual_seed(seed)
         m = cls(tok.vocab_size, **kw)
         n_params = sum(p.numel() for p in m.parameters())

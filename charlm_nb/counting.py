@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['words_to_ids', 'count_bigrams', 'BigramCounts', 'bigram_floor']
 
-# %% ../nbs/02_bigram_counts.ipynb #d3343511
-import math, numbers
+# %% ../nbs/02_bigram_counts.ipynb #55bacd24
+import math, numbers, operator
 import torch
 from torch import Tensor
 from .data import check_nonnegative_ints
@@ -52,16 +52,20 @@ def count_bigrams(ids, # 1-D token ids (tensor or list)
     pairs = ids[:-1] * V + ids[1:]  # (n-1,) one integer per bigram
     return torch.bincount(pairs, minlength=V*V).view(V, V)  # (V,V)
 
-# %% ../nbs/02_bigram_counts.ipynb #b2839bf3
-def _check_smoothing(smoothing):
-    "Raise a clear error unless `smoothing` is a finite number >= 0 (bools refused)."
-    if isinstance(smoothing, bool) or not isinstance(smoothing, numbers.Real) or not (math.isfinite(smoothing) and smoothing >= 0):
-        raise ValueError(f"smoothing must be a finite number >= 0, got {smoothing!r}")
+# %% ../nbs/02_bigram_counts.ipynb #98442ddf
+def _check_smoothing(smoothing) -> float:
+    "`smoothing` as a float, or a clear error unless it is a finite number >= 0 (a Python, NumPy or 0-d tensor number; bools refused)."
+    try: s = float(smoothing) if not isinstance(smoothing, (bool, str, bytes)) else math.nan
+    except (TypeError, ValueError, RuntimeError): s = math.nan  # RuntimeError: a tensor of more than one number
+    if not (math.isfinite(s) and s >= 0): raise ValueError(f"smoothing must be a finite number >= 0, got {smoothing!r}")
+    return s
 
-def _check_token(value, name:str, V:int):
-    "Raise a clear error unless `value` is an int token id in `[0, V)` (bools refused)."
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < V:
-        raise ValueError(f"{name} must be a token id (an int) in [0, {V}), got {value!r}")
+def _check_token(value, name:str, V:int) -> int:
+    "`value` as an int, or a clear error unless it is an integer token id in `[0, V)` (Python, NumPy or 0-d tensor; bools refused)."
+    try: i = operator.index(value) if not isinstance(value, bool) else None
+    except TypeError: i = None
+    if i is None or not 0 <= i < V: raise ValueError(f"{name} must be an integer token id in [0, {V}), got {value!r}")
+    return i
 
 class BigramCounts:
     "The counting bigram model: a (V,V) table of counts with smoothed probabilities, NLL and sampling."
@@ -100,8 +104,7 @@ class BigramCounts:
               smoothing:float=0.0, # add-k smoothing: the fake count added to every cell (finite, >= 0)
              )->Tensor: # (V,V) float32, each row sums to 1
         "Rows of `counts + smoothing` normalised (add-k smoothing); a row never seen stays 0/0 = nan if `smoothing=0`."
-        _check_smoothing(smoothing)
-        P = (self.N + smoothing).float()
+        P = (self.N + _check_smoothing(smoothing)).float()
         return P / P.sum(1, keepdim=True)
 
     def nll(self,
@@ -133,9 +136,9 @@ class BigramCounts:
         V = self.vocab_size
         if generator is not None and not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-        _check_smoothing(smoothing)
-        _check_token(start, 'start', V)
-        if stop is not None: _check_token(stop, 'stop', V)
+        smoothing = _check_smoothing(smoothing)
+        start = _check_token(start, 'start', V)
+        if stop is not None: stop = _check_token(stop, 'stop', V)
         check_nonnegative_ints(max_new_tokens=max_new_tokens)
         P = self.probs(smoothing).to(generator.device if generator is not None else 'cpu')
         unseen = P.sum(1).isnan().tolist()  # rows of never-seen tokens are nan: nothing to sample from

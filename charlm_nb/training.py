@@ -21,7 +21,7 @@ __all__ = ['estimate_loss', 'get_lr', 'CheckpointError', 'CheckpointNotFoundErro
            'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'adamw', 'latest_path', 'check_train_settings',
            'check_ckpt_path', 'train', 'plot_losses', 'sample_text']
 
-# %% ../nbs/04_training.ipynb #a59e324f
+# %% ../nbs/04_training.ipynb #ae582420
 def _model_device(model:nn.Module) -> torch.device:
     "The device of the model's first parameter (`get_device()` for a model without parameters)."
     p = next(model.parameters(), None)
@@ -32,6 +32,10 @@ def _dist() -> tuple:
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size(), int(os.environ.get('LOCAL_RANK', 0))
     return 0, 1, 0
+
+def _job_id() -> str|None:
+    "The id of the torchrun job this process belongs to, the same in every attempt of the job (None outside torchrun)."
+    return os.environ.get('TORCHELASTIC_RUN_ID')
 
 def _as_ids(d, name:str, dev:torch.device, vocab_size:int|None=None, block_size:int|None=None) -> Tensor:
     "`d` as a 1-D long tensor on `dev`, or a clear error naming `name` unless it holds integer token ids (below `vocab_size`, more than `block_size` of them)."
@@ -170,7 +174,7 @@ def model_class(path:str) -> type:
         raise CheckpointError(f"refusing model class {path!r}: charlm_nb.{m.group(1)} has no model class {m.group(2)!r}")
     return cls
 
-# %% ../nbs/04_training.ipynb #ec820a6a
+# %% ../nbs/04_training.ipynb #7fe6acd0
 _FORMAT, _VERSION = 'charlm_nb.checkpoint', 2
 _V1_MODELS = {'bigram': 'charlm_nb.bigram.BigramLanguageModel',  # the short names format version 1 stored
               'attention': 'charlm_nb.attention.AttentionLanguageModel', 'gpt': 'charlm_nb.gpt.GPTLanguageModel'}
@@ -190,7 +194,7 @@ def save_checkpoint(path:str|Path, # file to write (atomically)
                     extra:dict|None=None, # anything else JSON-like (e.g. the loss history)
                    ) -> Path:
     "Write weights, model class and config, vocabulary and training state (with the optimizer's class) to one file, atomically."
-    path = Path(path)
+    path = Path(path).expanduser()
     cls_path = model_path(model)
     if not isinstance(tokenizer, CharTokenizer): raise TypeError(f"tokenizer must be a CharTokenizer, not {type(tokenizer).__name__}")
     cfg = dict(model.config)
@@ -209,21 +213,22 @@ def save_checkpoint(path:str|Path, # file to write (atomically)
                               f"{(str(e).strip().splitlines() or [type(e).__name__])[0]}") from None
     return path
 
-# %% ../nbs/04_training.ipynb #870e9f6f
+# %% ../nbs/04_training.ipynb #f1df1d88
 _KEYS = ('model', 'config', 'state_dict', 'tokenizer')
 
 def read_checkpoint(path:str|Path, # a file written by `save_checkpoint`
                     device:str|torch.device|None=None, # where tensors go; None → `get_device()`
                    ) -> dict:
     "The checkpoint dict at `path` (tensors on `device`), after checking that it is a readable charlm_nb checkpoint."
-    path = Path(path)
+    path = Path(path).expanduser()
     if not path.exists(): raise CheckpointNotFoundError(f"no checkpoint file at {str(path)!r}")
     if not path.is_file(): raise CheckpointError(f"{str(path)!r} is not a file")
     dev = get_device(device)
     if zipfile.is_zipfile(path):  # torch.save's format: a zip archive, with a CRC-32 of each record that torch.load does not check
         try:
             with zipfile.ZipFile(path) as z: bad = z.testzip()
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e: bad = f"? ({e})"
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+            raise CheckpointError(f"cannot read checkpoint {str(path)!r}: the file is corrupt (its zip directory cannot be read: {e})") from None
         if bad is not None: raise CheckpointError(f"cannot read checkpoint {str(path)!r}: the file is corrupt (record {bad} fails its CRC-32 check)")
     try: ckpt = torch.load(path, map_location=dev, weights_only=True)
     except Exception as e:
@@ -369,13 +374,14 @@ def check_train_settings(*,
     if min_lr is not None and not (number(min_lr) and 0 <= min_lr <= lr): raise ValueError(f"min_lr must be between 0 and lr={lr}, got {min_lr!r}")
     if grad_clip is not None and not (number(grad_clip) and grad_clip > 0): raise ValueError(f"grad_clip must be > 0 or None, got {grad_clip!r}")
 
-# %% ../nbs/04_training.ipynb #20d4cb57
+# %% ../nbs/04_training.ipynb #7a006d3d
 def check_ckpt_path(ckpt_path:str|Path, # the best-checkpoint file of a run (the latest state goes to `latest_path(ckpt_path)`)
                     resume:bool=False, # the run continues from what is there
                     overwrite:bool=False, # the run may replace what is there
                    ) -> Path:
-    "Raise a clear error unless a run can write `ckpt_path`: a file name in a writable folder, holding no other run unless `resume` or `overwrite`."
-    p = Path(ckpt_path)
+    "Raise a clear error unless a run can write `ckpt_path`: a file name in a writable folder, holding no other run unless `resume` or `overwrite`; returns it, `~` expanded."
+    if resume and overwrite: raise ValueError("resume=True continues the run at ckpt_path and overwrite=True replaces it: choose one")
+    p = Path(ckpt_path).expanduser()
     if str(ckpt_path) == '' or p.name in ('', '.', '..') or p.is_dir(): raise ValueError(f"ckpt_path must name a file; {str(ckpt_path)!r} is a folder")
     latest = latest_path(p)
     if resume and not latest.exists() and not p.exists():
@@ -384,12 +390,11 @@ def check_ckpt_path(ckpt_path:str|Path, # the best-checkpoint file of a run (the
         there = ' and '.join(repr(str(f)) for f in (p, latest) if f.exists())
         raise CheckpointError(f"{there} already hold{'s' if ' and ' not in there else ''} a run: continue it (resume=True, "
                               f"charlm-train --resume), replace it (overwrite=True, --overwrite), or choose another path")
-    folder = next((f for f in [p.parent, *p.parent.parents] if f.exists()), None)  # the nearest part that exists
-    if folder is not None and not folder.is_dir(): raise CheckpointError(f"cannot write checkpoint {str(p)!r}: {str(folder)!r} is a file, not a folder")
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=p.parent, prefix=f'.{p.name}.', suffix='.probe'): pass  # created and removed
-    except OSError as e: raise CheckpointError(f"cannot write checkpoint {str(p)!r}: {e.strerror or e}") from None
+    folder = next((f for f in [p.parent, *p.parent.parents] if f.exists()), Path('.'))  # the nearest part that exists
+    if not folder.is_dir(): raise CheckpointError(f"cannot write checkpoint {str(p)!r}: {str(folder)!r} is a file, not a folder")
+    try:  # a file created and removed there; missing folders are made by the first save, not now
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=f'.{p.name}.', suffix='.probe'): pass
+    except OSError as e: raise CheckpointError(f"cannot write checkpoint {str(p)!r}: {e.strerror or e} ({str(folder)!r})") from None
     return p
 
 # %% ../nbs/04_training.ipynb #c794af3f
@@ -429,7 +434,7 @@ def _resume(ckpt_path, # the run's best-checkpoint path; its latest state is rea
     hist = {k: list(extra['history'][k]) if extra.get('history') else [] for k in ('step', 'train', 'val')}
     return ck['step'], extra.get('best_val', ck['val_loss']), extra.get('best_step', ck['step']), hist
 
-# %% ../nbs/04_training.ipynb #fc4be5e7
+# %% ../nbs/04_training.ipynb #ea092f7e
 def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`)
           train_data:Tensor, # 1-D token ids to train on
           val_data:Tensor, # 1-D token ids to validate on
@@ -463,7 +468,7 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
                          min_lr=min_lr, grad_clip=grad_clip, grad_accum_steps=grad_accum_steps)
     if ckpt_path is not None and tokenizer is None: raise ValueError("ckpt_path needs the tokenizer (a checkpoint stores the vocabulary)")
     if resume and ckpt_path is None: raise ValueError("resume=True needs ckpt_path")
-    if ckpt_path is not None: check_ckpt_path(ckpt_path, resume, overwrite)
+    if ckpt_path is not None: ckpt_path = check_ckpt_path(ckpt_path, resume, overwrite)  # `~` expanded
     rank, world, _ = _dist()
     if world == 1 and int(os.environ.get('WORLD_SIZE', '1')) > 1:
         raise RuntimeError(f"this process was started as one of {os.environ['WORLD_SIZE']} (WORLD_SIZE) but no process group is "
@@ -510,7 +515,7 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
         if improved: best_val, best_step = losses['val'], step
         if ckpt_path is None: return
         state = dict(optimizer=opt, step=step, rng_state=_rng_state(g_train, g_eval),
-                     extra={'history': copy.deepcopy(hist), 'best_val': best_val, 'best_step': best_step})
+                     extra={'history': copy.deepcopy(hist), 'best_val': best_val, 'best_step': best_step, 'job_id': _job_id()})
         if rank == 0:  # one process writes; all of them hold the same weights
             if improved: save_checkpoint(ckpt_path, model, tokenizer, val_loss=best_val, **state)
             save_checkpoint(latest, model, tokenizer, val_loss=losses['val'], **state)
