@@ -5,20 +5,19 @@
 # %% auto #0
 __all__ = ['check_tokens', 'next_token_probs', 'context_logits', 'generate_tokens', 'BigramLanguageModel']
 
-# %% ../nbs/03_bigram_nn.ipynb #a766aaf7
+# %% ../nbs/03_bigram_nn.ipynb #5a3a9ada
 from bisect import bisect_right
 import torch
 import torch.nn as nn
 from torch import Tensor
 from torch.nn import functional as F
-from .data import check_positive_ints, check_nonnegative_ints
+from .data import check_int_dtype, check_positive_ints, check_nonnegative_ints
 
-# %% ../nbs/03_bigram_nn.ipynb #276ffef3
+# %% ../nbs/03_bigram_nn.ipynb #abe4d2cb
 def _check_int(t, name:str, vocab_size:int):
     "Raise unless `t` is a torch.long tensor with values in `[0, vocab_size)`."
     if not isinstance(t, Tensor): raise TypeError(f"{name} must be a torch.Tensor of token ids, got {type(t).__name__}")
-    if t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool:
-        raise ValueError(f"{name} must be an integer tensor of token ids (torch.long), got dtype {t.dtype}")
+    check_int_dtype(t, name)
     if t.dtype != torch.long:
         raise ValueError(f"{name} must hold token ids as torch.long (int64), got dtype {t.dtype}; convert with {name}.long()")
     if t.numel() and not torch.compiler.is_compiling():  # a compiled graph would break here for `.item()`; `train` checks its data up front

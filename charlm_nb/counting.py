@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['words_to_ids', 'count_bigrams', 'BigramCounts', 'bigram_floor']
 
-# %% ../nbs/02_bigram_counts.ipynb #55bacd24
+# %% ../nbs/02_bigram_counts.ipynb #cd3c2d19
 import math, numbers, operator
 import torch
 from torch import Tensor
-from .data import check_nonnegative_ints
+from .data import check_int_dtype, check_nonnegative_ints
 
 # %% ../nbs/02_bigram_counts.ipynb #51c9261f
 def words_to_ids(words:list, # words without the boundary character, e.g. `['emma', 'olivia']`
@@ -30,12 +30,11 @@ def words_to_ids(words:list, # words without the boundary character, e.g. `['emm
     if bad: raise ValueError(f"words must not contain the boundary {b!r}: {bad[:3]}")
     return tok.encode_tensor(b + b.join(words) + b, device=device)
 
-# %% ../nbs/02_bigram_counts.ipynb #42200898
+# %% ../nbs/02_bigram_counts.ipynb #183da57c
 def _check_ids(ids, vocab_size, name='ids'):
     "`ids` as a 1-D long tensor, checked to lie in `[0, vocab_size)`."
     if not isinstance(ids, Tensor): ids = torch.as_tensor(ids) if len(ids) else torch.zeros(0, dtype=torch.long)
-    if ids.dtype.is_floating_point or ids.dtype.is_complex or ids.dtype == torch.bool:
-        raise ValueError(f"{name} must be integer token ids, got dtype {ids.dtype}")
+    check_int_dtype(ids, name)
     if ids.dim() != 1: raise ValueError(f"{name} must be 1-D, got shape {tuple(ids.shape)}")
     if ids.numel():
         lo, hi = (v.item() for v in torch.aminmax(ids))

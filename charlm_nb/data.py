@@ -11,7 +11,7 @@ import httpx, torch
 # %% auto #0
 __all__ = ['BUNDLED', 'get_device', 'ChecksumError', 'corpus_path', 'atomic_write', 'DownloadError', 'default_cache_dir',
            'cache_path', 'download', 'load_text', 'load_words', 'train_val_split', 'check_positive_ints',
-           'check_nonnegative_ints', 'get_batch']
+           'check_nonnegative_ints', 'check_int_dtype', 'get_batch']
 
 # %% ../nbs/00_data.ipynb #650938ec
 def get_device(device:str|torch.device|None=None, # None or 'auto' picks the best available; else e.g. 'cpu', 'cuda:0', 'mps'
@@ -204,7 +204,7 @@ def train_val_split(data, # a str, list or 1-D tensor
     n = int(frac*len(data))
     return data[:n], data[n:]
 
-# %% ../nbs/00_data.ipynb #0336b7cc
+# %% ../nbs/00_data.ipynb #9d1fa5ac
 def _check_ints(low:int, what:str, values:dict):
     "Raise a ValueError naming the first of `values` that is not an int >= `low` (described as `what`)."
     for nm, v in values.items():
@@ -218,7 +218,14 @@ def check_nonnegative_ints(**values): # name=value pairs, e.g. `warmup_iters=0`
     "Raise a ValueError naming the first value that is not an int >= 0 (bools are refused too)."
     _check_ints(0, 'an int >= 0', values)
 
-# %% ../nbs/00_data.ipynb #7bfb22d1
+def check_int_dtype(t:torch.Tensor, # a tensor that should hold token ids
+                    name:str='ids', # what the error calls it
+                   ):
+    "Raise a ValueError naming `name` unless `t` has an integer dtype (floats, complex numbers and bools are refused)."
+    if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+        raise ValueError(f"{name} must be integer token ids, got dtype {t.dtype}")
+
+# %% ../nbs/00_data.ipynb #089c444a
 def get_batch(data:torch.Tensor, # 1-D tensor of token ids
               batch_size:int, # B, number of sequences
               block_size:int, # T, context length
@@ -227,8 +234,7 @@ def get_batch(data:torch.Tensor, # 1-D tensor of token ids
              ) -> tuple[torch.Tensor, torch.Tensor]:
     "A random batch `(x, y)`, both (B,T) long; `y` is the window one token later (the next-token targets)."
     if not isinstance(data, torch.Tensor): raise TypeError(f"data must be a torch.Tensor, not {type(data).__name__}")
-    if data.is_floating_point() or data.is_complex() or data.dtype == torch.bool:
-        raise ValueError(f"data must be integer token ids, got dtype {data.dtype}")
+    check_int_dtype(data, 'data')
     if data.dim() != 1: raise ValueError(f"data must be 1-D, got shape {tuple(data.shape)}")
     check_positive_ints(batch_size=batch_size, block_size=block_size)
     if len(data) <= block_size:
