@@ -5,25 +5,22 @@
 # %% auto #0
 __all__ = ['check_tokens', 'next_token_probs', 'context_logits', 'generate_tokens', 'BigramLanguageModel']
 
-# %% ../nbs/03_bigram_nn.ipynb #5a3a9ada
+# %% ../nbs/03_bigram_nn.ipynb #78f4454b
 from bisect import bisect_right
 import torch
 import torch.nn as nn
 from torch import Tensor
 from torch.nn import functional as F
-from .data import check_int_dtype, check_positive_ints, check_nonnegative_ints
+from .data import check_id_range, check_int_dtype, check_positive_ints, check_nonnegative_ints
 
-# %% ../nbs/03_bigram_nn.ipynb #abe4d2cb
+# %% ../nbs/03_bigram_nn.ipynb #a3e1a4ae
 def _check_int(t, name:str, vocab_size:int):
     "Raise unless `t` is a torch.long tensor with values in `[0, vocab_size)`."
     if not isinstance(t, Tensor): raise TypeError(f"{name} must be a torch.Tensor of token ids, got {type(t).__name__}")
     check_int_dtype(t, name)
     if t.dtype != torch.long:
         raise ValueError(f"{name} must hold token ids as torch.long (int64), got dtype {t.dtype}; convert with {name}.long()")
-    if t.numel() and not torch.compiler.is_compiling():  # a compiled graph would break here for `.item()`; `train` checks its data up front
-        lo, hi = (v.item() for v in torch.aminmax(t))
-        if lo < 0 or hi >= vocab_size:
-            raise ValueError(f"{name} holds token ids outside the vocabulary [0, {vocab_size}): min {lo}, max {hi}")
+    if not torch.compiler.is_compiling(): check_id_range(t, vocab_size, name)  # a compiled graph would break on its `.item()`; `train` checks its data up front
 
 def check_tokens(idx:Tensor, # (B,T) token ids, torch.long
                  vocab_size:int, # the model's vocabulary size

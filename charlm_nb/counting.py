@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['words_to_ids', 'count_bigrams', 'BigramCounts', 'bigram_floor']
 
-# %% ../nbs/02_bigram_counts.ipynb #cd3c2d19
+# %% ../nbs/02_bigram_counts.ipynb #d5de26ce
 import math, numbers, operator
 import torch
 from torch import Tensor
-from .data import check_int_dtype, check_nonnegative_ints
+from .data import check_id_range, check_int_dtype, check_nonnegative_ints
 
 # %% ../nbs/02_bigram_counts.ipynb #51c9261f
 def words_to_ids(words:list, # words without the boundary character, e.g. `['emma', 'olivia']`
@@ -30,15 +30,13 @@ def words_to_ids(words:list, # words without the boundary character, e.g. `['emm
     if bad: raise ValueError(f"words must not contain the boundary {b!r}: {bad[:3]}")
     return tok.encode_tensor(b + b.join(words) + b, device=device)
 
-# %% ../nbs/02_bigram_counts.ipynb #183da57c
+# %% ../nbs/02_bigram_counts.ipynb #c07c694d
 def _check_ids(ids, vocab_size, name='ids'):
     "`ids` as a 1-D long tensor, checked to lie in `[0, vocab_size)`."
     if not isinstance(ids, Tensor): ids = torch.as_tensor(ids) if len(ids) else torch.zeros(0, dtype=torch.long)
     check_int_dtype(ids, name)
     if ids.dim() != 1: raise ValueError(f"{name} must be 1-D, got shape {tuple(ids.shape)}")
-    if ids.numel():
-        lo, hi = (v.item() for v in torch.aminmax(ids))
-        if lo < 0 or hi >= vocab_size: raise ValueError(f"{name} must lie in [0, {vocab_size}), got values from {lo} to {hi}")
+    check_id_range(ids, vocab_size, name)
     return ids.long()
 
 # %% ../nbs/02_bigram_counts.ipynb #725a6faa

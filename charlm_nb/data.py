@@ -11,7 +11,7 @@ import httpx, torch
 # %% auto #0
 __all__ = ['BUNDLED', 'get_device', 'ChecksumError', 'corpus_path', 'atomic_write', 'DownloadError', 'default_cache_dir',
            'cache_path', 'download', 'load_text', 'load_words', 'train_val_split', 'check_positive_ints',
-           'check_nonnegative_ints', 'check_int_dtype', 'get_batch']
+           'check_nonnegative_ints', 'check_int_dtype', 'check_id_range', 'get_batch']
 
 # %% ../nbs/00_data.ipynb #650938ec
 def get_device(device:str|torch.device|None=None, # None or 'auto' picks the best available; else e.g. 'cpu', 'cuda:0', 'mps'
@@ -204,7 +204,7 @@ def train_val_split(data, # a str, list or 1-D tensor
     n = int(frac*len(data))
     return data[:n], data[n:]
 
-# %% ../nbs/00_data.ipynb #9d1fa5ac
+# %% ../nbs/00_data.ipynb #40ca957f
 def _check_ints(low:int, what:str, values:dict):
     "Raise a ValueError naming the first of `values` that is not an int >= `low` (described as `what`)."
     for nm, v in values.items():
@@ -224,6 +224,16 @@ def check_int_dtype(t:torch.Tensor, # a tensor that should hold token ids
     "Raise a ValueError naming `name` unless `t` has an integer dtype (floats, complex numbers and bools are refused)."
     if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
         raise ValueError(f"{name} must be integer token ids, got dtype {t.dtype}")
+
+def check_id_range(t:torch.Tensor, # integer token ids, any shape
+                   vocab_size:int, # V: ids must lie in [0, V)
+                   name:str='ids', # what the error calls it
+                  ):
+    "Raise a ValueError naming `name`, its smallest and largest id, unless every id in `t` lies in `[0, vocab_size)`."
+    if t.numel():
+        lo, hi = (v.item() for v in torch.aminmax(t))
+        if lo < 0 or hi >= vocab_size:
+            raise ValueError(f"{name} holds token ids outside the vocabulary [0, {vocab_size}): min {lo}, max {hi}")
 
 # %% ../nbs/00_data.ipynb #089c444a
 def get_batch(data:torch.Tensor, # 1-D tensor of token ids
