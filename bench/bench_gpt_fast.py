@@ -27,7 +27,7 @@
    of inductor's generated kernels under its own name), and compiled vs eager step time, with ReLU and with GELU.
 
 Usage (from the repo root):
-    python bench/bench_gpt_fast.py --nanogpt /path/to/nanoGPT [--threads 2] [--nanogpt-source "..."]
+    python bench/bench_gpt_fast.py --nanogpt /path/to/nanoGPT [--threads 2] [--nanogpt-source "..."] [--no-default-policy]
     python bench/bench_gpt_fast.py --profile-only [--threads 2]   # part 5 alone, into the existing results file
 """
 import argparse, atexit, copy, datetime, json, os, platform, shutil, statistics, subprocess, sys, tempfile, time
