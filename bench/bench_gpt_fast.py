@@ -14,7 +14,7 @@
    Order nanoGPT, ours, ours, nanoGPT, so drifting load hits both alike. The race runs twice: first with
    OMP_WAIT_POLICY=PASSIVE (idle OpenMP threads sleep; the setting of this script and of the other benchmarks), then
    with OMP_WAIT_POLICY unset (the OpenMP library's default, which a user gets: idle threads spin a while first).
-   The policy changes each side's speed, not its losses (they are seeded), and not by the same factor.
+   Each run records the policy it was started with (ours: its own environment; nanoGPT: read from /proc).
 3. What changes buy: the same harness, with the configuration's own evaluations, on variants of it, once each:
    AdamW (with its own batch size, peak learning rate and steps), Muon at batch 16 (with its own learning rate and
    steps), the `cpu` configuration, torch.compile, GELU. Only the last two change a single setting; each run records
@@ -183,12 +183,19 @@ def run_ours(name, spec, threads):
 # nanoGPT's side
 
 
+def _child_policy(pid):
+    "OMP_WAIT_POLICY in the environment process `pid` was started with ('unset' if absent), read from /proc (Linux)."
+    env = dict(kv.split('=', 1) for kv in Path(f'/proc/{pid}/environ').read_text(errors='replace').split('\0') if '=' in kv)
+    return env.get('OMP_WAIT_POLICY', 'unset')
+
+
 def run_nanogpt(work, threads, val_data, source):
     "nanoGPT's train.py, start to exit, its log lines timestamped as they arrive; its final checkpoint scored like ours."
     import torch
     from charlm_nb.training import estimate_loss
     la0 = loadavg()
     p, out_dir, t0 = start_train(work, NANOGPT_ARGS, threads)
+    policy = _child_policy(p.pid)
     lines = [(time.perf_counter() - t0, line) for line in p.stdout]
     err = p.stderr.read(); p.wait()
     wall = time.perf_counter() - t0
@@ -213,7 +220,7 @@ def run_nanogpt(work, threads, val_data, source):
              scored_step=ck['iter_num'], steps_run=len(iters),
              train_tokens_per_sec=12 * 64 * 1000 / statistics.mean(step_ms), flops_per_token=fpt, matmul_weights=N,
              matmul_weights_counted=sum(v.numel() for k, v in model.named_parameters() if v.dim() == 2 and 'wpe' not in k),
-             omp_wait_policy=os.environ.get('OMP_WAIT_POLICY', 'unset'), loadavg_before=la0, loadavg_after=loadavg(), curve=curve)
+             omp_wait_policy=policy, loadavg_before=la0, loadavg_after=loadavg(), curve=curve)
     print({k: v for k, v in r.items() if k != 'curve'}, flush=True)
     return r
 
@@ -329,7 +336,7 @@ def race(work, threads, val_data, source, config, policy):
     return target, nano, ours
 
 
-def race_summary(target, nano, ours, peak, policy):
+def race_summary(target, nano, ours, peak, policy, peak_policy):
     "The race's figures: time to loss against nanoGPT's whole run, and utilisation, under one wait policy."
     for r in [*nano, *ours]: add_utilisation(r, peak)
     ng_wall = statistics.mean(r['process_seconds'] for r in nano)
@@ -347,7 +354,7 @@ def race_summary(target, nano, ours, peak, policy):
         method=("order nanoGPT, ours, ours, nanoGPT, each a fresh process timed by the benchmark from its start; "
                 "nanoGPT: its whole 2000-step run, start to exit, averaged over its two runs; ours: from process start "
                 "to the end of the first evaluation whose val estimate <= target, averaged over two runs; speedup = "
-                "the ratio of the two; utilisation against the peak measured by this (PASSIVE) process"))
+                f"the ratio of the two; utilisation against the peak measured by this process (OMP_WAIT_POLICY={peak_policy})"))
 
 
 def main():
@@ -358,7 +365,7 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--config', default='fast', help="our configuration in the race (a key of GPT_CONFIGS)")
     ap.add_argument('--no-ablation', action='store_true')
-    ap.add_argument('--no-default-policy', action='store_true', help="skip the second race (OMP_WAIT_POLICY unset)")
+    ap.add_argument('--no-default-policy', action='store_true', help="skip the second race (OMP_WAIT_POLICY unset); chapter 06 reads it, so use this only to try things")
     ap.add_argument('--profile-only', action='store_true', help="rerun only part 5 (where the time goes) and replace it in --out")
     ap.add_argument('--out', default=str(Path(__file__).parent / 'results' / 'gpt_fast.json'))
     a = ap.parse_args()
@@ -401,8 +408,8 @@ def main():
     res['peak']['measurements'] = [dict(peak_gflops=p['peak_gflops'], when=w) for p, w in zip(peaks, ('before the race', 'after the race'))]
     res['peak']['method'] += '; measured before and after the race, the better of the two kept'
     peak = res['peak']['peak_gflops'] * 1e9
-    res['race'] = race_summary(target, nano, ours, peak, res['omp_wait_policy'])
-    if not a.no_default_policy: res['race_default_policy'] = race_summary(*default_race, peak, 'unset')
+    res['race'] = race_summary(target, nano, ours, peak, res['omp_wait_policy'], res['omp_wait_policy'])
+    if not a.no_default_policy: res['race_default_policy'] = race_summary(*default_race, peak, 'unset', res['omp_wait_policy'])
     if not a.no_ablation:
         from charlm_nb.gpt import GPT_CONFIGS
         ev = {k: GPT_CONFIGS[a.config]['train'][k] for k in ('eval_interval', 'eval_iters')}

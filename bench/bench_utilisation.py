@@ -105,6 +105,7 @@ def main():
     spec = dict(config='fast', model=over, target=race['target'],
                 train=dict(WIDE_TRAIN, batch_size=B, optimizer=opt, lr=WIDE_LR[opt]))
     wide = run_ours(f"{name}: lr {WIDE_LR[opt]:g}, {WIDE_TRAIN['max_iters']} steps", spec, a.threads)
+    if wide['omp_wait_policy'] != 'PASSIVE': raise RuntimeError(f"the wide run ran with OMP_WAIT_POLICY={wide['omp_wait_policy']}")
     res['wide'] = dict(wide, shape=name, race_date=race_file['date'])  # the shape it trained, the race whose target it chased
     res.update(loadavg_end=loadavg(), method=(
         "step rates: a fresh process per policy and round (PASSIVE, default alternating), each measuring its own matmul "

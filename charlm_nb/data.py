@@ -204,7 +204,7 @@ def train_val_split(data, # a str, list or 1-D tensor
     n = int(frac*len(data))
     return data[:n], data[n:]
 
-# %% ../nbs/00_data.ipynb #40ca957f
+# %% ../nbs/00_data.ipynb #8cf30af6
 def _check_ints(low:int, what:str, values:dict):
     "Raise a ValueError naming the first of `values` that is not an int >= `low` (described as `what`)."
     for nm, v in values.items():
@@ -229,7 +229,8 @@ def check_id_range(t:torch.Tensor, # integer token ids, any shape
                    vocab_size:int, # V: ids must lie in [0, V)
                    name:str='ids', # what the error calls it
                   ):
-    "Raise a ValueError naming `name`, its smallest and largest id, unless every id in `t` lies in `[0, vocab_size)`."
+    "Raise a ValueError naming `name`, its smallest and largest id, unless `t` holds integer ids that all lie in `[0, vocab_size)`."
+    check_int_dtype(t, name)  # a float such as 0.5 would pass the range test
     if t.numel():
         lo, hi = (v.item() for v in torch.aminmax(t))
         if lo < 0 or hi >= vocab_size:
