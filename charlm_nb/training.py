@@ -21,7 +21,7 @@ __all__ = ['estimate_loss', 'get_lr', 'CheckpointError', 'CheckpointNotFoundErro
            'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'adamw', 'latest_path', 'check_train_settings',
            'check_ckpt_path', 'train', 'plot_losses', 'sample_text']
 
-# %% ../nbs/04_training.ipynb #384a11d7
+# %% ../nbs/04_training.ipynb #ba60f8b7
 def _model_device(model:nn.Module) -> torch.device:
     "The device of the model's first parameter (`get_device()` for a model without parameters)."
     p = next(model.parameters(), None)
@@ -47,6 +47,13 @@ def _as_ids(d, name:str, dev:torch.device, vocab_size:int|None=None, block_size:
     d = d.to(device=dev, dtype=torch.long)
     if vocab_size is not None: check_id_range(d, vocab_size, name)  # the model's forward skips this check inside a compiled graph (chapter 03)
     return d
+
+def _model_vocab(model:nn.Module, tokenizer:CharTokenizer|None=None) -> int|None:
+    "The `vocab_size` in `model.config` (None without one), after a clear error unless `tokenizer`, if given, has that many symbols."
+    vocab = dict(getattr(model, 'config', {})).get('vocab_size')
+    if tokenizer is not None and vocab is not None and tokenizer.vocab_size != vocab:
+        raise ValueError(f"vocabulary mismatch: the tokenizer has {tokenizer.vocab_size} symbols but the model's vocab_size is {vocab}")
+    return vocab
 
 @torch.no_grad()
 def estimate_loss(model:nn.Module, # returns `(logits, loss)` from `model(x, y)`
@@ -430,7 +437,7 @@ def _resume(ckpt_path, # the run's best-checkpoint path; its latest state is rea
     hist = {k: list(extra['history'][k]) if extra.get('history') else [] for k in ('step', 'train', 'val')}
     return ck['step'], extra.get('best_val', ck['val_loss']), extra.get('best_step', ck['step']), hist
 
-# %% ../nbs/04_training.ipynb #ea092f7e
+# %% ../nbs/04_training.ipynb #89a78e28
 def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`)
           train_data:Tensor, # 1-D token ids to train on
           val_data:Tensor, # 1-D token ids to validate on
@@ -474,9 +481,7 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
     if model_bs is not None and block_size > model_bs:
         raise ValueError(f"block_size={block_size} is longer than the model's block_size={model_bs}")
     dev = _process_device(device)
-    vocab = dict(model.config).get('vocab_size') if hasattr(model, 'config') else None
-    if tokenizer is not None and vocab is not None and tokenizer.vocab_size != vocab:
-        raise ValueError(f"vocabulary mismatch: the tokenizer has {tokenizer.vocab_size} symbols but the model's vocab_size is {vocab}")
+    vocab = _model_vocab(model, tokenizer)
     train_data = _as_ids(train_data, 'train_data', dev, vocab, block_size)  # (N,) long on dev: checked once, before any work
     val_data = _as_ids(val_data, 'val_data', dev, vocab, block_size)
     model.to(dev).train()
@@ -571,7 +576,7 @@ def plot_losses(history:dict, # returned by `train`
     ax.set_xlabel('step'); ax.set_ylabel('loss (nats/char)'); ax.legend()
     return ax
 
-# %% ../nbs/04_training.ipynb #73a6c6ce
+# %% ../nbs/04_training.ipynb #f330751a
 def sample_text(model:nn.Module, # a model with `generate`
                 tokenizer:CharTokenizer, # its vocabulary
                 prompt:str='\n', # text to continue (at least one character of the vocabulary)
@@ -583,9 +588,7 @@ def sample_text(model:nn.Module, # a model with `generate`
     "The prompt followed by `max_new_tokens` characters sampled from `model`."
     if not isinstance(prompt, str) or not prompt: raise ValueError("the prompt must be a non-empty string")
     check_nonnegative_ints(max_new_tokens=max_new_tokens)
-    vocab = dict(getattr(model, 'config', {})).get('vocab_size')
-    if vocab is not None and tokenizer.vocab_size != vocab:
-        raise ValueError(f"vocabulary mismatch: the tokenizer has {tokenizer.vocab_size} symbols but the model's vocab_size is {vocab}")
+    _model_vocab(model, tokenizer)
     ids = tokenizer.encode(prompt)  # ValueError naming unknown characters
     idx = torch.tensor([ids], dtype=torch.long, device=_model_device(model))  # (1,T)
     g = None if seed is None else torch.Generator().manual_seed(seed)
