@@ -6,12 +6,12 @@
    CPU's float32 matmul peak (as bench_gpt_fast.py does) and then the steady-state speed of one training step, as
    `train` runs it (forward, backward, clip_grad_norm_, the optimizer's step, on a fixed batch), for these shapes:
    the `fast` configuration (width 128, 4 layers, Muon, batch 32), the same with AdamW, the same with Muon at batch 64,
-   width 256 with AdamW and with Muon, and width 256 with 2 layers (about the FLOPs per token of `fast` with Muon's
-   products counted) with AdamW and with Muon. Utilisation = model FLOPs per token (6N + 12·L·C·T) x tokens/s / that
+   width 256 with AdamW and with Muon, and width 256 with 2 layers (half the FLOPs per token of 4 layers, on the same
+   matrix shapes) with AdamW and with Muon. Utilisation = model FLOPs per token (6N + 12·L·C·T) x tokens/s / that
    process's peak. The two policies alternate (PASSIVE, default, default, PASSIVE, ...); medians over the rounds.
 2. The shape that uses the CPU best in part 1 (PASSIVE), by the clock: trained with its optimizer (lr 3e-3 for AdamW,
-   the `fast` configuration's 1e-2 for Muon; 30 warmup steps, 300 steps) by the same harness as bench_gpt_fast.py's race, against the same target (nanoGPT's final val loss,
-   read from gpt_fast.json): does it reach the loss, and when?
+   the `fast` configuration's 1e-2 for Muon; 30 warmup steps, 300 steps) by the same harness as bench_gpt_fast.py's
+   race, against the same target (nanoGPT's final val loss, read from gpt_fast.json): does it reach the loss, and when?
 
 Usage (from the repo root, after bench_gpt_fast.py has written its results):
     python bench/bench_utilisation.py [--threads 2] [--rounds 2]
