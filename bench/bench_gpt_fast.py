@@ -11,10 +11,12 @@
      nanoGPT's own final val estimate (the figure nanoGPT prints at step 2000), evaluations, imports and compilation
      included. The model at that moment is kept and scored afterwards on the same 200 val batches as nanoGPT's final
      checkpoint, so the crossing can be checked on a larger sample than the estimate that detected it.
-   Order nanoGPT, ours, ours, nanoGPT, so drifting load hits both alike. The race runs twice: first with
-   OMP_WAIT_POLICY=PASSIVE (idle OpenMP threads sleep; the setting of this script and of the other benchmarks), then
-   with OMP_WAIT_POLICY unset (the OpenMP library's default, which a user gets: idle threads spin a while first).
-   Each run records the policy it was started with (ours: its own environment; nanoGPT: read from /proc).
+   The race runs under two OpenMP wait policies: OMP_WAIT_POLICY=PASSIVE (idle OpenMP threads sleep; the setting of
+   this script and of the other benchmarks) and OMP_WAIT_POLICY unset (the OpenMP library's default, which a user
+   gets: idle threads spin a while first). Under each the order is nanoGPT, ours, ours, nanoGPT, so drifting load hits
+   both sides alike, and the two policies interleave A B B A (P: PASSIVE, U: unset; nanoGPT P, nanoGPT U, ours P,
+   ours U, ours U, ours P, nanoGPT U, nanoGPT P), so it hits both policies alike too. Each run records the policy it was started with (ours:
+   its own environment; nanoGPT: read from /proc) and its place in the order.
 3. What changes buy: the same harness, with the configuration's own evaluations, on variants of it, once each:
    AdamW (with its own batch size, peak learning rate and steps), Muon at batch 16 (with its own learning rate and
    steps), the `cpu` configuration, torch.compile, GELU. Only the last two change a single setting; each run records
@@ -186,6 +188,7 @@ def run_ours(name, spec, threads):
 def _child_policy(pid):
     "OMP_WAIT_POLICY in the environment process `pid` was started with ('unset' if absent), read from /proc (Linux)."
     env = dict(kv.split('=', 1) for kv in Path(f'/proc/{pid}/environ').read_text(errors='replace').split('\0') if '=' in kv)
+    if not env: raise RuntimeError(f"/proc/{pid}/environ is empty: process {pid} has not finished starting, or has ended")
     return env.get('OMP_WAIT_POLICY', 'unset')
 
 
@@ -195,8 +198,12 @@ def run_nanogpt(work, threads, val_data, source):
     from charlm_nb.training import estimate_loss
     la0 = loadavg()
     p, out_dir, t0 = start_train(work, NANOGPT_ARGS, threads)
-    policy = _child_policy(p.pid)
-    lines = [(time.perf_counter() - t0, line) for line in p.stdout]
+    lines, policy = [], None
+    for line in p.stdout:
+        lines.append((time.perf_counter() - t0, line))
+        # Read once train.py has printed: read right after Popen returned, it once gave 'unset' for a run started with
+        # PASSIVE (the kernel may not yet have set up the new program's environment when Popen returns)
+        if policy is None: policy = _child_policy(p.pid)
     err = p.stderr.read(); p.wait()
     wall = time.perf_counter() - t0
     if p.returncode: raise RuntimeError(f"nanoGPT's train.py failed:\n{err[-2000:]}")
@@ -317,26 +324,43 @@ def add_utilisation(r, peak):
         r['utilisation_with_optimizer'] = (r['flops_per_token'] + r['optimizer_flops_per_step'] / tokens_per_step) * r['train_tokens_per_sec'] / peak
 
 
-def race(work, threads, val_data, source, config, policy):
-    "nanoGPT, ours, ours, nanoGPT, each a fresh process under OMP_WAIT_POLICY=`policy` ('unset': not set); ours chases nanoGPT's first final val estimate."
-    saved = os.environ.get('OMP_WAIT_POLICY')
+def _set_policy(policy):
+    "Start the next runs with OMP_WAIT_POLICY=`policy` ('unset': without the variable)."
     if policy == 'unset': os.environ.pop('OMP_WAIT_POLICY', None)
     else: os.environ['OMP_WAIT_POLICY'] = policy
-    def checked(r):  # each run reports the policy it ran under
-        if r['omp_wait_policy'] != policy: raise RuntimeError(f"{r['name']} ran with OMP_WAIT_POLICY={r['omp_wait_policy']}, not {policy}")
-        return r
+
+
+def race_order(policies):
+    "The runs of the race as (side, policy): nanoGPT, ours, ours, nanoGPT under each policy; two policies A, B interleaved A B B A."
+    if len(policies) == 1: return [(s, policies[0]) for s in ('nanogpt', 'ours', 'ours', 'nanogpt')]
+    A, B = policies
+    return [('nanogpt', A), ('nanogpt', B), ('ours', A), ('ours', B), ('ours', B), ('ours', A), ('nanogpt', B), ('nanogpt', A)]
+
+
+def race(work, threads, val_data, source, config, policies):
+    "The race under each OpenMP wait policy of `policies`, runs in `race_order`; ours chases nanoGPT's first final val estimate."
+    saved, runs, target = os.environ.get('OMP_WAIT_POLICY'), {p: dict(nanogpt=[], ours=[]) for p in policies}, None
     try:
-        nano = [checked(run_nanogpt(work, threads, val_data, source))]
-        target = nano[0]['final_val']  # nanoGPT's own final val estimate (its print at step 2000)
-        ours = [checked(run_ours(f"ours: {config} config", dict(config=config, target=target), threads)) for _ in range(2)]
-        nano.append(checked(run_nanogpt(work, threads, val_data, source)))
+        for i, (side, policy) in enumerate(race_order(policies)):
+            _set_policy(policy)
+            if side == 'nanogpt':
+                r = run_nanogpt(work, threads, val_data, source)
+                if target is None: target = r['final_val']  # nanoGPT's own final val estimate (its print at step 2000)
+                if not runs[policy]['nanogpt'] and r['final_val'] != target:  # ours under this policy chases `target` too
+                    raise RuntimeError(f"nanoGPT ended at val {r['final_val']} under OMP_WAIT_POLICY={policy}, at {target} under "
+                                       f"{policies[0]}: its seeded run should not depend on the wait policy")
+            else: r = run_ours(f"ours: {config} config", dict(config=config, target=target), threads)
+            if r['omp_wait_policy'] != policy:  # each run reports the policy it ran under
+                raise RuntimeError(f"{r['name']} ran with OMP_WAIT_POLICY={r['omp_wait_policy']}, not {policy}")
+            r['run_index'] = i  # its place in the order
+            runs[policy][side].append(r)
     finally:
         if saved is None: os.environ.pop('OMP_WAIT_POLICY', None)
         else: os.environ['OMP_WAIT_POLICY'] = saved
-    return target, nano, ours
+    return {p: (v['nanogpt'][0]['final_val'], v['nanogpt'], v['ours']) for p, v in runs.items()}
 
 
-def race_summary(target, nano, ours, peak, policy, peak_policy):
+def race_summary(target, nano, ours, peak, policy, peak_policy, order):
     "The race's figures: time to loss against nanoGPT's whole run, and utilisation, under one wait policy."
     for r in [*nano, *ours]: add_utilisation(r, peak)
     ng_wall = statistics.mean(r['process_seconds'] for r in nano)
@@ -351,7 +375,7 @@ def race_summary(target, nano, ours, peak, policy, peak_policy):
         utilisation=dict(ours=statistics.mean(r['utilisation'] for r in ours),
                          nanogpt=statistics.mean(r['utilisation'] for r in nano),
                          ours_with_optimizer=statistics.mean(r['utilisation_with_optimizer'] for r in ours)),
-        method=("order nanoGPT, ours, ours, nanoGPT, each a fresh process timed by the benchmark from its start; "
+        method=(f"order {order}, each a fresh process timed by the benchmark from its start; "
                 "nanoGPT: its whole 2000-step run, start to exit, averaged over its two runs; ours: from process start "
                 "to the end of the first evaluation whose val estimate <= target, averaged over two runs; speedup = "
                 f"the ratio of the two; utilisation against the peak measured by this process (OMP_WAIT_POLICY={peak_policy})"))
@@ -365,15 +389,15 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--config', default='fast', help="our configuration in the race (a key of GPT_CONFIGS)")
     ap.add_argument('--no-ablation', action='store_true')
-    ap.add_argument('--no-default-policy', action='store_true', help="skip the second race (OMP_WAIT_POLICY unset); chapter 06 reads it, so use this only to try things")
+    ap.add_argument('--no-default-policy', action='store_true', help="skip the runs with OMP_WAIT_POLICY unset; chapter 06 reads them, so use this only to try things")
     ap.add_argument('--profile-only', action='store_true', help="rerun only part 5 (where the time goes) and replace it in --out")
     ap.add_argument('--out', default=str(Path(__file__).parent / 'results' / 'gpt_fast.json'))
     a = ap.parse_args()
     if a.child: return child(json.loads(a.child))  # with the wait policy its parent gave it
     # Idle OpenMP workers sleep instead of spinning, in this process and (inherited) in every run it starts, nanoGPT's
     # included: on a machine shared with other jobs spinning workers stall whenever a sibling thread is descheduled.
-    # Set before torch is imported. The first race runs with it (see omp_wait_policy in the JSON; set OMP_WAIT_POLICY
-    # to override); the second with the variable unset.
+    # Set before torch is imported. Half the race's runs use it (see omp_wait_policy in the JSON; set OMP_WAIT_POLICY
+    # to override), the other half, interleaved with them, run with the variable unset.
     os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
     if not (a.nanogpt or a.profile_only): ap.error('--nanogpt is required')
     cache = tempfile.mkdtemp(prefix='inductor_')  # the profile's compilation starts cold too
@@ -401,15 +425,17 @@ def main():
     source = a.nanogpt_source or str(Path(a.nanogpt).resolve())
     with tempfile.TemporaryDirectory() as d:
         work = nanogpt_checkout(a.nanogpt, text, d)
-        target, nano, ours = race(work, a.threads, val_data, source, a.config, res['omp_wait_policy'])
-        if not a.no_default_policy: default_race = race(work, a.threads, val_data, source, a.config, 'unset')
+        policies = [res['omp_wait_policy'], *([] if a.no_default_policy else ['unset'])]
+        races = race(work, a.threads, val_data, source, a.config, policies)
     peaks.append(matmul_peak(a.threads))  # once more after the race: the better of the two is the peak
     res['peak'] = max(peaks, key=lambda p: p['peak_gflops'])
     res['peak']['measurements'] = [dict(peak_gflops=p['peak_gflops'], when=w) for p, w in zip(peaks, ('before the race', 'after the race'))]
     res['peak']['method'] += '; measured before and after the race, the better of the two kept'
     peak = res['peak']['peak_gflops'] * 1e9
-    res['race'] = race_summary(target, nano, ours, peak, res['omp_wait_policy'], res['omp_wait_policy'])
-    if not a.no_default_policy: res['race_default_policy'] = race_summary(*default_race, peak, 'unset', res['omp_wait_policy'])
+    res['race_order'] = [f"{'nanoGPT' if s == 'nanogpt' else 'ours'} ({p})" for s, p in race_order(policies)]
+    for k, p in zip(('race', 'race_default_policy'), policies):
+        res[k] = race_summary(*races[p], peak, p, res['omp_wait_policy'], ', '.join(res['race_order']))
+    target = races[policies[0]][0]
     if not a.no_ablation:
         from charlm_nb.gpt import GPT_CONFIGS
         ev = {k: GPT_CONFIGS[a.config]['train'][k] for k in ('eval_interval', 'eval_iters')}
