@@ -327,6 +327,12 @@ def add_utilisation(r, peak):
         r['utilisation_with_optimizer'] = (r['flops_per_token'] + r['optimizer_flops_per_step'] / tokens_per_step) * r['train_tokens_per_sec'] / peak
 
 
+def check_policy(r, policy, what=None):
+    "Raise unless run `r` reports that it ran under OMP_WAIT_POLICY=`policy`; `what` names the run (default: its name)."
+    if r['omp_wait_policy'] != policy:
+        raise RuntimeError(f"{what or r['name']} ran with OMP_WAIT_POLICY={r['omp_wait_policy']}, not {policy}")
+
+
 def _set_policy(policy):
     "Start the next runs with OMP_WAIT_POLICY=`policy` ('unset': without the variable)."
     if policy == 'unset': os.environ.pop('OMP_WAIT_POLICY', None)
@@ -353,8 +359,7 @@ def race(work, threads, val_data, source, config, policies):
                     raise RuntimeError(f"nanoGPT ended at val {r['final_val']} under OMP_WAIT_POLICY={policy}, at {target} in its "
                                        f"first run: its seeded run should not depend on the run or the wait policy")
             else: r = run_ours(f"ours: {config} config", dict(config=config, target=target), threads)
-            if r['omp_wait_policy'] != policy:  # each run reports the policy it ran under
-                raise RuntimeError(f"{r['name']} ran with OMP_WAIT_POLICY={r['omp_wait_policy']}, not {policy}")
+            check_policy(r, policy)  # each run reports the policy it ran under
             r['run_index'] = i  # its place in the order
             runs[policy][side].append(r)
     finally:
@@ -452,7 +457,6 @@ def main():
                (f'{a.config} + GELU', dict(config=a.config, target=target, gelu=True))]
         res['ablation'] = [run_ours(n, s, a.threads) for n, s in abl]
         for r in res['ablation']: add_utilisation(r, peak)
-    from charlm_nb.gpt import GPT_CONFIGS
     res['profile'] = profile_step(a.threads, a.config)
     print(res['profile']['table'], flush=True)
     res['loadavg_end'] = loadavg()

@@ -20,7 +20,7 @@ import argparse, datetime, json, os, statistics, subprocess, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import bench_json, loadavg
-from bench_gpt_fast import flops_per_token, machine_info, matmul_peak, run_ours, training_step
+from bench_gpt_fast import check_policy, flops_per_token, machine_info, matmul_peak, run_ours, training_step
 
 FAST = dict(n_embd=128, n_head=4, n_layer=4, block_size=64, dropout=0.0)
 SHAPES = [  # (name, model overrides of FAST, batch, optimizer)
@@ -66,7 +66,7 @@ def run_child(policy, threads):
     p = subprocess.run([sys.executable, __file__, '--child', str(threads)], env=env, capture_output=True, text=True)
     if p.returncode: raise RuntimeError(f"the {policy} run failed:\n{p.stderr[-3000:]}")
     r = bench_json(p.stdout, f"the {policy} run")
-    if r['omp_wait_policy'] != policy: raise RuntimeError(f"the child ran with OMP_WAIT_POLICY={r['omp_wait_policy']}, not {policy}")
+    check_policy(r, policy, f"the {policy} run")
     r.update(policy=policy, loadavg_before=la0, loadavg_after=loadavg())
     print(policy, f"peak {r['peak_gflops']:.0f} GFLOP/s;", ', '.join(f"{s['name']}: {s['utilisation']:.0%}" for s in r['shapes']), flush=True)
     return r
@@ -105,7 +105,7 @@ def main():
     spec = dict(config='fast', model=over, target=race['target'],
                 train=dict(WIDE_TRAIN, batch_size=B, optimizer=opt, lr=WIDE_LR[opt]))
     wide = run_ours(f"{name}: lr {WIDE_LR[opt]:g}, {WIDE_TRAIN['max_iters']} steps", spec, a.threads)
-    if wide['omp_wait_policy'] != 'PASSIVE': raise RuntimeError(f"the wide run ran with OMP_WAIT_POLICY={wide['omp_wait_policy']}")
+    check_policy(wide, 'PASSIVE')
     res['wide'] = dict(wide, shape=name, race_date=race_file['date'])  # the shape it trained, the race whose target it chased
     res.update(loadavg_end=loadavg(), method=(
         "step rates: a fresh process per policy and round (PASSIVE, default alternating), each measuring its own matmul "
