@@ -1,4 +1,5 @@
 from configparser import ConfigParser
+import re
 import setuptools
 
 # nbdev 2 project: all metadata lives in settings.ini (no pkg_resources: setuptools 82+ dropped it)
@@ -26,6 +27,11 @@ package_data = {cfg['lib_name']: cfg.get('package_data', '').split()} if cfg.get
 
 def _ver(v): return tuple(int(p) for p in v.split('.'))
 
+# The README links to the chapters by paths relative to the repository, which a package index cannot follow: there
+# they point at the files in the repository instead.
+readme = open('README.md', encoding='utf-8').read()
+readme = re.sub(r'\]\((?!https?://|#|mailto:)([^)\s]+)\)', lambda m: f"]({cfg['git_url']}/blob/{cfg['branch']}/{m[1]})", readme)
+
 setuptools.setup(
     name = cfg['lib_name'],
     license = lic,
@@ -42,7 +48,7 @@ setuptools.setup(
     extras_require = {'dev': dev_requirements},
     dependency_links = cfg.get('dep_links','').split(),
     python_requires = '>=' + cfg['min_python'],
-    long_description = open('README.md', encoding='utf-8').read(),
+    long_description = readme,
     long_description_content_type = 'text/markdown',
     zip_safe = False,
     entry_points = {

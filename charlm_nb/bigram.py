@@ -5,17 +5,19 @@
 # %% auto #0
 __all__ = ['check_tokens', 'next_token_probs', 'context_logits', 'generate_tokens', 'BigramLanguageModel']
 
-# %% ../nbs/03_bigram_nn.ipynb #78f4454b
+# %% ../nbs/03_bigram_nn.ipynb #eed6400a
+import math
 from bisect import bisect_right
+from collections.abc import Iterator
 import torch
 import torch.nn as nn
 from torch import Tensor
 from torch.nn import functional as F
 from .data import check_id_range, check_int_dtype, check_positive_ints, check_nonnegative_ints
 
-# %% ../nbs/03_bigram_nn.ipynb #a3e1a4ae
+# %% ../nbs/03_bigram_nn.ipynb #e2ed864f
 def _check_int(t, name:str, vocab_size:int):
-    "Raise unless `t` is a torch.long tensor with values in `[0, vocab_size)`."
+    "Raise unless `t` is a torch.long tensor with values in `[0, vocab_size)` (range not checked inside a compiled graph)."
     if not isinstance(t, Tensor): raise TypeError(f"{name} must be a torch.Tensor of token ids, got {type(t).__name__}")
     check_int_dtype(t, name)
     if t.dtype != torch.long:
@@ -26,7 +28,7 @@ def check_tokens(idx:Tensor, # (B,T) token ids, torch.long
                  vocab_size:int, # the model's vocabulary size
                  targets:Tensor=None, # (B,T) next-token ids, torch.long, or None
                 ):
-    "Raise a clear error unless `idx` (and `targets`) are (B,T) torch.long ids in `[0, vocab_size)` of the same shape."
+    "Raise a clear error unless `idx` (and `targets`) are (B,T) torch.long ids in `[0, vocab_size)` of the same shape (range not checked inside a compiled graph)."
     _check_int(idx, 'idx', vocab_size)
     if idx.dim() != 2: raise ValueError(f"idx must be (B,T) token ids, got shape {tuple(idx.shape)}")
     if targets is not None:
@@ -34,11 +36,12 @@ def check_tokens(idx:Tensor, # (B,T) token ids, torch.long
         if targets.shape != idx.shape:
             raise ValueError(f"targets shape {tuple(targets.shape)} does not match idx shape {tuple(idx.shape)}")
 
-# %% ../nbs/03_bigram_nn.ipynb #6ca66d6f
+# %% ../nbs/03_bigram_nn.ipynb #213978a5
 def _check_sampling(temperature, top_k):
-    "Raise a clear error unless `temperature` is a number > 0 and `top_k` is None or an int >= 1."
+    "Raise a clear error unless `temperature` is a finite number > 0 and `top_k` is None or an int >= 1."
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
         raise ValueError(f"temperature must be > 0 (a number), got {temperature!r}")
+    if not math.isfinite(temperature): raise ValueError(f"temperature must be finite, got {temperature!r}")
     if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
         raise ValueError(f"top_k must be >= 1 (an int) or None, got {top_k!r}")
 
@@ -46,20 +49,21 @@ def next_token_probs(logits:Tensor, # (..., V) logits for the next token
                      temperature:float=1.0, # divide the logits by this (>0); <1 sharpens, >1 flattens
                      top_k:int=None, # keep only the `top_k` largest logits (None: all)
                     )->Tensor: # (..., V) probabilities, each row sums to 1
-    "Softmax of `logits / temperature` over the last dimension, with all but the `top_k` largest logits set to -inf."
+    "Softmax of `logits / temperature` over the last dimension, with logits below the `top_k`-th largest set to -inf (ties with it are kept)."
     _check_sampling(temperature, top_k)
-    if temperature != 1.0: logits = logits / temperature
+    t = max(temperature, torch.finfo(logits.dtype).tiny) if logits.is_floating_point() else temperature  # never 0 in logits' dtype
+    logits = (logits - logits.amax(-1, keepdim=True)) / t  # the same softmax, but the largest logit is 0: as t → 0 the rest go to -inf, not nan
     if top_k is not None:
         v, _ = torch.topk(logits, min(top_k, logits.size(-1)))  # (...,k) sorted, largest first
         logits = logits.masked_fill(logits < v[..., [-1]], float('-inf'))
     return F.softmax(logits, dim=-1)
 
-# %% ../nbs/03_bigram_nn.ipynb #a2ab3ac8
+# %% ../nbs/03_bigram_nn.ipynb #b112612d
 def context_logits(model:nn.Module, # `model(idx)` returns `(logits (B,T,V), loss)`
                    out:Tensor, # (B,N) tokens: `out[:, :T]` the context; the caller writes `out[:, t]` after step t
                    T:int, # length of the context
                    block_size:int=None, # show the model only the last `block_size` tokens (None: all)
-                  ): # yields the next-token logits (B,V) of steps t = T, T+1, ..., N-1
+                  )->Iterator[Tensor]: # yields the next-token logits (B,V) of steps t = T, T+1, ..., N-1
     "Next-token logits step by step, running the whole (cropped) context through the model at every step."
     for t in range(T, out.shape[1]):
         idx_cond = out[:, :t] if block_size is None else out[:, max(0, t - block_size):t]  # (B, <=block_size)
@@ -95,7 +99,7 @@ def generate_tokens(model:nn.Module, # `model(idx)` returns `(logits (B,T,V), lo
     finally: model.train(was_training)
     return out
 
-# %% ../nbs/03_bigram_nn.ipynb #e20ed8f4
+# %% ../nbs/03_bigram_nn.ipynb #fe3c5c6e
 class BigramLanguageModel(nn.Module):
     "Each token reads the logits for the next token straight off a (V,V) lookup table."
     def __init__(self, vocab_size:int): # number of symbols V
@@ -111,7 +115,7 @@ class BigramLanguageModel(nn.Module):
 
     def forward(self, idx:Tensor, # (B,T) token ids
                 targets:Tensor=None, # (B,T) next-token ids, or None
-               ): # (logits (B,T,V), mean cross-entropy or None)
+               )->tuple: # (logits (B,T,V), mean cross-entropy or None)
         "Logits for the next token at every position and, given `targets`, their mean cross-entropy."
         check_tokens(idx, self.vocab_size, targets)
         logits = self.token_embedding_table(idx)  # (B,T,C)

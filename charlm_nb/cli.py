@@ -6,7 +6,7 @@
 __all__ = ['MODELS', 'TRAIN_DEFAULTS', 'get_model_class', 'gpt_config', 'run_train', 'run_sample', 'make_parser', 'command',
            'charlm_train', 'charlm_sample']
 
-# %% ../nbs/08_cli.ipynb #55a6bd4b
+# %% ../nbs/08_cli.ipynb #cf21b078
 import argparse, contextlib, inspect, os, re, sys
 from pathlib import Path
 import torch
@@ -14,7 +14,7 @@ import torch.distributed as dist
 from fastcore.docments import docments
 from .data import get_device, load_text, train_val_split, check_nonnegative_ints
 from .tokenizer import CharTokenizer
-from .training import train, check_train_settings, check_ckpt_path, load_checkpoint, sample_text, latest_path, _dist, _process_device, _split_batch
+from .training import train, check_train_settings, check_seed, check_ckpt_path, load_checkpoint, sample_text, latest_path, _dist, _process_device, _split_batch
 from .bigram import BigramLanguageModel
 from .attention import AttentionLanguageModel
 from .gpt import GPTLanguageModel, GPT_CONFIGS, OPTIMIZERS
@@ -47,7 +47,7 @@ def gpt_config(model:str, # the model name; a config needs 'gpt'
     if config not in GPT_CONFIGS: raise ValueError(f"unknown gpt config {config!r}; choose one of {names}")
     return dict(GPT_CONFIGS[config]['model']), dict(GPT_CONFIGS[config]['train'])
 
-# %% ../nbs/08_cli.ipynb #77c82c96
+# %% ../nbs/08_cli.ipynb #e4327883
 def _say(quiet, *args):
     if not quiet and int(os.environ.get('RANK', '0')) == 0: print(*args, file=sys.stderr, flush=True)  # process 0 only
 
@@ -60,14 +60,16 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
               warmup_iters:int|None=None, min_lr:float|None=None, grad_clip:float|None=None,
               weight_decay:float|None=None, grad_accum_steps:int|None=None, compile:bool=False, bf16:bool=False,
               tf32:bool=False, optimizer:str|None=None, resume:bool=False, overwrite:bool=False, quiet:bool=False) -> dict:
-    "What `charlm-train` does, with `charlm_train`'s arguments (documented there): load, tokenize, split, build, `train`, sample; returns a summary dict."
+    "What `charlm-train` does, with `charlm_train`'s arguments (documented there): load, tokenize, split, build, `train`, sample; returns a summary dict (`model`: the best checkpoint's, in process 0 only)."
     cls = get_model_class(model)
     cfg_model, cfg_train = gpt_config(model, config)
     check_nonnegative_ints(sample_chars=sample_chars)
+    check_seed(seed)
     accepts = inspect.signature(cls).parameters
     explicit = {k: v for k, v in dict(n_embd=n_embd, n_head=n_head, n_layer=n_layer, dropout=dropout).items() if v is not None}
     unused = [f"--{k.replace('_', '-')}" for k in explicit if k not in accepts]
     if unused: raise ValueError(f"the {model} model takes no {', '.join(unused)}; leave {'it' if len(unused) == 1 else 'them'} out")
+    if not str(out).strip(): raise ValueError("--out must name a file, and it is empty")
     if Path(out).is_dir() or Path(out).name in ('', '.', '..'): raise ValueError(f"--out must name a file, and {out!r} is a directory")
     if resume and overwrite: raise ValueError("--resume continues the run at --out and --overwrite replaces it: choose one")
     out = str(Path(out).expanduser())
@@ -96,15 +98,26 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
         sample_chars = min(sample_chars, _SMOKE['sample_chars'])
         _say(quiet, f"CHARLM_SMOKE is set: at most {hp['max_iters']} steps, batches of {hp['batch_size']}")
     text = load_text(corpus)
+    if not text: raise ValueError(f"the corpus {corpus!r} is empty")
     tok = CharTokenizer.from_text(text)
     data = tok.encode_tensor(text)
     train_data, val_data = train_val_split(data)
+    if len(val_data) <= hp['block_size']:  # each split must hold a block and the character after it
+        raise ValueError(f"the corpus {corpus!r} is too short for --block-size {hp['block_size']}: its last 10%, the validation "
+                         f"text, has {len(val_data)} characters and needs at least {hp['block_size'] + 1}; "
+                         f"use a longer corpus or a smaller --block-size")
     # model sizes: the constructor's defaults < the config's < the ones given explicitly (block_size: as trained)
     size = {**cfg_model, **explicit, 'block_size': hp['block_size']}
     kw = {k: v for k, v in size.items() if k in accepts}
     with distributed():
         rank, world, _ = _dist()
         dev = _process_device(device)
+        if world > 1:  # every process must see the same run at --out; on several machines, only a shared filesystem does that
+            resuming = [None] * world
+            dist.all_gather_object(resuming, resume)
+            if len(set(resuming)) > 1:
+                raise ValueError(f"{resuming.count(True)} of {world} processes found a run to resume at {out} and the others did not: "
+                                 "on several machines, --out must be on a filesystem they all share")
         torch.manual_seed(seed)
         m = cls(tok.vocab_size, **kw)
         n_params = sum(p.numel() for p in m.parameters())
@@ -125,7 +138,7 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
         _say(quiet, f"step {hist['step'][-1]}: train {hist['train'][-1]:.4f}, val {hist['val'][-1]:.4f}; best val "
                     f"{hist['best_val']:.4f} at step {hist['best_step']}, saved to {out} "
                     f"({hist['seconds']:.1f} s, {hist['tokens_per_sec']:,.0f} tokens/s)")
-    best, _, _ = load_checkpoint(out, dev)
+    best = load_checkpoint(out, dev)[0] if rank == 0 else None  # process 0 wrote the checkpoint, on its own machine's disk
     sample = sample_text(best, tok, tok.chars[0], sample_chars, seed=seed) if sample_chars and rank == 0 else ''  # from token 0, as the lecture
     return dict(history=hist, checkpoint=Path(out), sample=sample, model=best, tokenizer=tok, hyperparameters=hp,
                 rank=rank, world_size=world)
@@ -177,7 +190,7 @@ def command(prog:str, # the console script's name
         return func
     return deco
 
-# %% ../nbs/08_cli.ipynb #107fa300
+# %% ../nbs/08_cli.ipynb #664e325b
 @command('charlm-train')
 def charlm_train(
     corpus:str='shakespeare', # bundled corpus name ('shakespeare', 'names'), a text file path, or an http(s) URL
@@ -193,7 +206,7 @@ def charlm_train(
     n_head:int=None, # attention heads, for models that take it (default: --config's, else the model's lecture size)
     n_layer:int=None, # transformer blocks, for models that take it (default: --config's, else the model's lecture size)
     dropout:float=None, # dropout, for models that take it (default: --config's, else the model's lecture setting)
-    device:str=None, # cpu, cuda, mps (default: best available; under torchrun with GPUs cuda:LOCAL_RANK)
+    device:str=None, # cpu, cuda, cuda:N, mps or auto (default auto: the best available; under torchrun with GPUs cuda:LOCAL_RANK)
     seed:int=1337, # random seed
     out:str='charlm.pt', # checkpoint file (the best model by val loss); the latest state goes beside it
     sample_chars:int=500, # characters to sample at the end (0: none)
@@ -228,7 +241,7 @@ def charlm_sample(
     seed:int=1337, # random seed
     temperature:float=1.0, # >1 more random, <1 more conservative
     top_k:int=None, # sample only among the k most likely characters
-    device:str=None, # cpu, cuda, mps (default: best available)
+    device:str=None, # cpu, cuda, cuda:N, mps or auto (default auto: the best available)
 ):
     "Print the prompt followed by `n` characters sampled from a checkpoint."
     with one_line_errors(): print(run_sample(checkpoint, prompt, n, seed, temperature, top_k, device))

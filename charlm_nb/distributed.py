@@ -71,12 +71,12 @@ def should_resume(ckpt_path:str|Path, # the run's best-checkpoint path, as given
     "True when torchrun restarted the workers and an earlier attempt of this job left a latest state to continue from."
     return restarts() > 0 and written_by_this_job(latest_path(ckpt_path))
 
-# %% ../nbs/07_distributed.ipynb #1d121b58
+# %% ../nbs/07_distributed.ipynb #f08ec64f
 _ERRORS = (ValueError, TypeError, RuntimeError, OSError, KeyError)
 
 @contextlib.contextmanager
 def one_line_errors():
-    "Turn an exception into one line `error: ...` on stderr and exit code 1 (130 on Ctrl-C); a job of many processes says it once."
+    "One line `error: ...` on stderr and exit code 1 (130 on Ctrl-C) for the expected errors; a bad setting is said once per machine."
     try: yield
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr); raise SystemExit(130) from None
@@ -87,6 +87,7 @@ def one_line_errors():
         if world > 1:
             lost = isinstance(e, getattr(dist, 'DistBackendError', ())) or re.search(r'Connection (closed|reset)|gloo|NCCL', msg)
             if lost: msg = f"lost contact with another process of the job, which failed or was killed ({msg[:80]})"
-            elif isinstance(e, (ValueError, TypeError)) and rank != 0: raise SystemExit(1) from None  # process 0 says it
+            elif isinstance(e, (ValueError, TypeError)) and int(os.environ.get('LOCAL_RANK', rank)) != 0:
+                raise SystemExit(1) from None  # the same in every process: the first process of each machine says it
             msg = f"process {rank} of {world}: {msg}"
         print(f"error: {msg}", file=sys.stderr); raise SystemExit(1) from None

@@ -107,9 +107,9 @@ class Block(nn.Module):
         x = x + self.sa(self.ln1(x), cache, slot)
         return x + self.ffwd(self.ln2(x))
 
-# %% ../nbs/06_gpt.ipynb #d37e19c0
+# %% ../nbs/06_gpt.ipynb #8d42a5f1
 def init_weights(module:nn.Module): # apply with `model.apply(init_weights)`
-    "GPT-2 style init: normal(0, 0.02) for Linear and Embedding weights, zero biases."
+    "The lecture's init, GPT-2's without its scaled residual projections: normal(0, 0.02) for Linear and Embedding weights, zero biases."
     if isinstance(module, (nn.Linear, nn.Embedding)): nn.init.normal_(module.weight, mean=0.0, std=0.02)
     if isinstance(module, nn.Linear) and module.bias is not None: nn.init.zeros_(module.bias)
 

@@ -6,7 +6,8 @@ README.md's source, so README.md stands for it) that start with
 `charlm-` or `torchrun`. Each document's commands run in order in a scratch directory of their own (so a
 `charlm-sample` finds the checkpoint the `charlm-train` before it wrote), through bash, with `CHARLM_SMOKE=1`
 (chapter 08: every run cut to a few steps and small batches; the command text itself is unchanged) and `HEAD=127.0.0.1`.
-A two-machine command (`--nnodes=2`) runs twice at once on this host, as the two machines. A command whose comment says
+A two-machine command (`--nnodes=2`) runs twice at once on this host, as the two machines, each in a directory of its
+own (two machines share no disk unless they are set up to). A command whose comment says
 `needs GPUs` is listed but not run when there is no GPU. Any command that exits non-zero, or prints nothing where it
 should print a sample or help, fails the check (exit 1).
 
@@ -46,8 +47,9 @@ def main():
             if 'needs GPUs' in cmd and not has_gpu: skipped.append((doc, cmd)); continue
             copies = 2 if re.search(r'--nnodes[= ]2\b', cmd) else 1
             t0 = time.perf_counter()
-            procs = [subprocess.Popen(['bash', '-c', cmd], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True) for _ in range(copies)]
+            dirs = [cwd] + [Path(tempfile.mkdtemp(prefix='machine2-', dir=cwd)) for _ in range(copies - 1)]
+            procs = [subprocess.Popen(['bash', '-c', cmd], cwd=d, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True) for d in dirs]
             outs = [p.communicate(timeout=1800) for p in procs]
             codes = [p.returncode for p in procs]
             out = ''.join(o for o, _ in outs)

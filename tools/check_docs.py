@@ -345,6 +345,16 @@ def check_browser(work, done, shots, timeout, convert_timeout):
                + (f' ({len(probe["failed_resources"])} external script(s)/style(s) unreachable offline)' if probe['failed_resources'] else ''))
     print(f'  screenshots: {shots}')
 
+def check_deploy(work):
+    "The deploy workflow sets up a pinned Quarto release (the README says so), not whatever is newest that day."
+    part = '5. deploy workflow'
+    print(f'\n== {part}')
+    wf = (work/'.github'/'workflows'/'deploy.yaml').read_text()
+    m = re.search(r'uses:\s*quarto-dev/quarto-actions/setup@\S+\s*\n\s*with:\s*\n\s*version:\s*(\S+)', wf)
+    if m is None: fail(part, 'deploy.yaml: the quarto-actions/setup step has no `with: version:` (it would install the newest Quarto)')
+    elif not re.fullmatch(r'\d+\.\d+\.\d+', m[1]): fail(part, f'deploy.yaml: Quarto version {m[1]!r} is not a release number like 1.6.40')
+    else: ok(f'deploy.yaml sets up Quarto {m[1]}')
+
 QUARTO_ADDS = '''A real Quarto build (nbdev_docs / nbdev_preview, and the deploy workflow) would still add what this check cannot show:
   - the site itself: the cosmo theme and nbs/styles.css, the navbar, the sidebar built from nbs/sidebar.yml, each page's
     table of contents, the search index, the title block from each notebook's front matter (here only imitated);
@@ -371,6 +381,7 @@ def main():
         check_processed(work, done)
         check_sidebar_links(work, chaps, done)
         check_browser(work, done, shots, max(60, a.timeout // 10), a.timeout)
+        check_deploy(work)
     except Exception as e:
         import traceback; traceback.print_exc()
         fail('check_docs.py', f'the check itself crashed: {e!r}')
@@ -378,7 +389,7 @@ def main():
         if a.keep: print(f'\nkept the processed tree in {tmp}/tree (_proc/, _html/)')
         else: shutil.rmtree(tmp, ignore_errors=True)
     print(f'\n== summary ({time.time()-t0:.0f}s)')
-    parts = ['1. nbdev_proc_nbs', '2. processed notebooks', '3. sidebar and links', '4. pages in headless Chromium']
+    parts = ['1. nbdev_proc_nbs', '2. processed notebooks', '3. sidebar and links', '4. pages in headless Chromium', '5. deploy workflow']
     for p in parts + sorted({p for p, _ in failures} - set(parts)):
         nf, nw = sum(q == p for q, _ in failures), sum(q == p for q, _ in warnings)
         print(f'  {"FAIL" if nf else "ok  "} {p}' + (f': {nf} failure(s)' if nf else '') + (f', {nw} warning(s)' if nw else ''))
