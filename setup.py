@@ -27,10 +27,16 @@ package_data = {cfg['lib_name']: cfg.get('package_data', '').split()} if cfg.get
 
 def _ver(v): return tuple(int(p) for p in v.split('.'))
 
+def absolute_links(md, blob, raw):
+    "Markdown `md` with its relative link targets under `blob/` (images under `raw/`), code blocks and code spans left alone."
+    link = re.compile(r'(!?)(\[[^\]\n]*\])\(\s*(?![A-Za-z][\w+.-]*:|#|/)([^)\s]+)')
+    parts = re.split(r'(```.*?```|`[^`\n]*`)', md, flags=re.DOTALL)  # odd parts: code, kept as it is
+    return ''.join(p if i % 2 else link.sub(lambda m: f"{m[1]}{m[2]}({raw if m[1] else blob}/{m[3]}", p) for i, p in enumerate(parts))
+
 # The README links to the chapters by paths relative to the repository, which a package index cannot follow: there
 # they point at the files in the repository instead.
-readme = open('README.md', encoding='utf-8').read()
-readme = re.sub(r'\]\((?!https?://|#|mailto:)([^)\s]+)\)', lambda m: f"]({cfg['git_url']}/blob/{cfg['branch']}/{m[1]})", readme)
+readme = absolute_links(open('README.md', encoding='utf-8').read(), f"{cfg['git_url']}/blob/{cfg['branch']}",
+                        f"{cfg['git_url']}/raw/{cfg['branch']}")
 
 setuptools.setup(
     name = cfg['lib_name'],

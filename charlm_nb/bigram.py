@@ -36,7 +36,7 @@ def check_tokens(idx:Tensor, # (B,T) token ids, torch.long
         if targets.shape != idx.shape:
             raise ValueError(f"targets shape {tuple(targets.shape)} does not match idx shape {tuple(idx.shape)}")
 
-# %% ../nbs/03_bigram_nn.ipynb #213978a5
+# %% ../nbs/03_bigram_nn.ipynb #653d7879
 def _check_sampling(temperature, top_k):
     "Raise a clear error unless `temperature` is a finite number > 0 and `top_k` is None or an int >= 1."
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
@@ -51,7 +51,8 @@ def next_token_probs(logits:Tensor, # (..., V) logits for the next token
                     )->Tensor: # (..., V) probabilities, each row sums to 1
     "Softmax of `logits / temperature` over the last dimension, with logits below the `top_k`-th largest set to -inf (ties with it are kept)."
     _check_sampling(temperature, top_k)
-    t = max(temperature, torch.finfo(logits.dtype).tiny) if logits.is_floating_point() else temperature  # never 0 in logits' dtype
+    if logits.dtype not in (torch.float32, torch.float64): logits = logits.float()  # half precision or integers: in float32
+    t = max(temperature, torch.finfo(logits.dtype).tiny)  # never 0 in logits' dtype
     logits = (logits - logits.amax(-1, keepdim=True)) / t  # the same softmax, but the largest logit is 0: as t → 0 the rest go to -inf, not nan
     if top_k is not None:
         v, _ = torch.topk(logits, min(top_k, logits.size(-1)))  # (...,k) sorted, largest first

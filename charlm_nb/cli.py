@@ -47,7 +47,7 @@ def gpt_config(model:str, # the model name; a config needs 'gpt'
     if config not in GPT_CONFIGS: raise ValueError(f"unknown gpt config {config!r}; choose one of {names}")
     return dict(GPT_CONFIGS[config]['model']), dict(GPT_CONFIGS[config]['train'])
 
-# %% ../nbs/08_cli.ipynb #e4327883
+# %% ../nbs/08_cli.ipynb #ceb3dede
 def _say(quiet, *args):
     if not quiet and int(os.environ.get('RANK', '0')) == 0: print(*args, file=sys.stderr, flush=True)  # process 0 only
 
@@ -64,7 +64,7 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
     cls = get_model_class(model)
     cfg_model, cfg_train = gpt_config(model, config)
     check_nonnegative_ints(sample_chars=sample_chars)
-    check_seed(seed)
+    seed = check_seed(seed)
     accepts = inspect.signature(cls).parameters
     explicit = {k: v for k, v in dict(n_embd=n_embd, n_head=n_head, n_layer=n_layer, dropout=dropout).items() if v is not None}
     unused = [f"--{k.replace('_', '-')}" for k in explicit if k not in accepts]
@@ -112,12 +112,6 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
     with distributed():
         rank, world, _ = _dist()
         dev = _process_device(device)
-        if world > 1:  # every process must see the same run at --out; on several machines, only a shared filesystem does that
-            resuming = [None] * world
-            dist.all_gather_object(resuming, resume)
-            if len(set(resuming)) > 1:
-                raise ValueError(f"{resuming.count(True)} of {world} processes found a run to resume at {out} and the others did not: "
-                                 "on several machines, --out must be on a filesystem they all share")
         torch.manual_seed(seed)
         m = cls(tok.vocab_size, **kw)
         n_params = sum(p.numel() for p in m.parameters())
@@ -147,6 +141,7 @@ def run_sample(checkpoint:str='charlm.pt', prompt:str|None=None, n:int=500, seed
                top_k:int|None=None, device:str|None=None) -> str:
     "What `charlm-sample` does: load a checkpoint and return the prompt (None: the vocabulary's first character) followed by `n` sampled characters."
     check_nonnegative_ints(n=n)
+    seed = check_seed(seed)
     if os.environ.get('CHARLM_SMOKE', '') not in ('', '0'): n = min(n, _SMOKE['sample_chars'])
     model, tok, _ = load_checkpoint(checkpoint, device)
     if prompt is None: prompt = tok.chars[0]  # token 0, where the lecture starts sampling: a newline for most text

@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['words_to_ids', 'count_bigrams', 'BigramCounts', 'sample_inverse_cdf', 'bigram_floor']
 
-# %% ../nbs/02_bigram_counts.ipynb #164884ef
+# %% ../nbs/02_bigram_counts.ipynb #0663e58c
 import math, operator
-from bisect import bisect_left
+from bisect import bisect_right
 import torch
 from torch import Tensor
 from .data import check_id_range, check_int_dtype, check_nonnegative_ints
@@ -148,7 +148,7 @@ class BigramCounts:
             if ix == stop: break
         return out
 
-# %% ../nbs/02_bigram_counts.ipynb #7bcd5f1c
+# %% ../nbs/02_bigram_counts.ipynb #69f56c47
 def sample_inverse_cdf(P:Tensor, # (V,V) next-token probabilities, row = current token (rows of never-seen tokens may be nan)
                        generator:torch.Generator|None=None, # seeded generator for repeatable samples; None: the global RNG
                        start:int=0, # the token to continue from (the boundary, for names)
@@ -167,6 +167,8 @@ def sample_inverse_cdf(P:Tensor, # (V,V) next-token probabilities, row = current
     P = P.detach().double().cpu()
     C = P.cumsum(1)  # (V,V) cumulative distribution of each row
     unseen = (~torch.isfinite(C[:, -1]) | (C[:, -1] <= 0)).tolist()  # rows with nothing to sample from
+    for i, (s, u) in enumerate(zip(C[:, -1].tolist(), unseen)):
+        if not u and abs(s - 1) > 1e-4: raise ValueError(f"row {i} of P sums to {s:g}, not 1: pass probabilities (`BigramCounts.probs`), not counts")
     last = (P > 0).double().cumsum(1).argmax(1).tolist()  # (V,) each row's last token of probability > 0
     rows = C.tolist()
     dev = generator.device if generator is not None else 'cpu'
@@ -174,7 +176,7 @@ def sample_inverse_cdf(P:Tensor, # (V,V) next-token probabilities, row = current
     for _ in range(max_new_tokens):
         if unseen[ix]: raise ValueError(f"row {ix} of P holds no probabilities (nan or all 0), so nothing can be sampled after token {ix}")
         u = torch.rand(1, generator=generator, dtype=torch.float64, device=dev).item()  # in [0,1)
-        ix = min(bisect_left(rows[ix], u), last[ix])  # first token whose cumulative probability reaches u
+        ix = min(bisect_right(rows[ix], u), last[ix])  # first token whose cumulative probability exceeds u
         out.append(ix)
         if ix == stop: break
     return out

@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Check that the docs site builds, without Quarto: nbdev's docs processing, the processed notebooks,
-the sidebar and cross-links, and every chapter page rendered to HTML and opened in headless Chromium.
+the sidebar and cross-links, every chapter page rendered to HTML and opened in headless Chromium, and the pinned
+Quarto release of the deploy workflow.
 
 Usage: python tools/check_docs.py [--screenshots DIR] [--keep] [--timeout SECONDS]
 
@@ -350,10 +351,13 @@ def check_deploy(work):
     part = '5. deploy workflow'
     print(f'\n== {part}')
     wf = (work/'.github'/'workflows'/'deploy.yaml').read_text()
-    m = re.search(r'uses:\s*quarto-dev/quarto-actions/setup@\S+\s*\n\s*with:\s*\n\s*version:\s*(\S+)', wf)
-    if m is None: fail(part, 'deploy.yaml: the quarto-actions/setup step has no `with: version:` (it would install the newest Quarto)')
-    elif not re.fullmatch(r'\d+\.\d+\.\d+', m[1]): fail(part, f'deploy.yaml: Quarto version {m[1]!r} is not a release number like 1.6.40')
-    else: ok(f'deploy.yaml sets up Quarto {m[1]}')
+    # the setup step: its `uses:` line and the more indented lines under it (its `with:` block), comments dropped
+    m = re.search(r'^(\s*)-?\s*uses:\s*quarto-dev/quarto-actions/setup@\S*[^\n]*\n((?:\1\s+[^\n]*\n|\s*\n)*)', wf, re.MULTILINE)
+    v = m and re.search(r'^\s*version:\s*[\'"]?([^\'"\s#]+)', re.sub(r'#[^\n]*', '', m[2]), re.MULTILINE)
+    if m is None: fail(part, 'deploy.yaml has no quarto-dev/quarto-actions/setup step')
+    elif v is None: fail(part, 'deploy.yaml: the quarto-actions/setup step has no `with: version:` (it would install the newest Quarto)')
+    elif not re.fullmatch(r'\d+\.\d+\.\d+', v[1]): fail(part, f'deploy.yaml: Quarto version {v[1]!r} is not a release number like 1.6.40')
+    else: ok(f'deploy.yaml sets up Quarto {v[1]}')
 
 QUARTO_ADDS = '''A real Quarto build (nbdev_docs / nbdev_preview, and the deploy workflow) would still add what this check cannot show:
   - the site itself: the cosmo theme and nbs/styles.css, the navbar, the sidebar built from nbs/sidebar.yml, each page's
@@ -375,13 +379,13 @@ def main():
     try:
         work = tmp/'tree'
         shutil.copytree(ROOT, work, ignore=COPY_IGNORE, symlinks=True)
+        check_deploy(work)  # first: it needs nothing the other checks build
         chaps = chapters(work/'nbs')
         print(f'Checking the docs of {len(chaps)} chapter notebooks: {", ".join(chaps)}')
         done = check_proc(work, chaps, a.timeout)
         check_processed(work, done)
         check_sidebar_links(work, chaps, done)
         check_browser(work, done, shots, max(60, a.timeout // 10), a.timeout)
-        check_deploy(work)
     except Exception as e:
         import traceback; traceback.print_exc()
         fail('check_docs.py', f'the check itself crashed: {e!r}')
