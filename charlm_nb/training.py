@@ -408,7 +408,7 @@ def check_ckpt_path(ckpt_path:str|Path, # the best-checkpoint file of a run (the
     except OSError as e: raise CheckpointError(f"cannot write checkpoint {str(p)!r}: {e.strerror or e} ({str(folder)!r})") from None
     return p
 
-# %% ../nbs/04_training.ipynb #c794af3f
+# %% ../nbs/04_training.ipynb #a8e34085
 def _resume(ckpt_path, # the run's best-checkpoint path; its latest state is read if there is one
             model:nn.Module, # gets the saved weights
             tokenizer:CharTokenizer, # must be the saved vocabulary
@@ -420,11 +420,18 @@ def _resume(ckpt_path, # the run's best-checkpoint path; its latest state is rea
     "Load a run's latest state (or else its best checkpoint) into `model`, `opt` and the generators, after checking that it is this run's."
     latest = latest_path(ckpt_path)
     src = latest if latest.exists() else Path(ckpt_path)
-    ck = read_checkpoint(src, dev)
+    try: ck = read_checkpoint(src, dev)
+    except CheckpointError as e:  # a damaged latest state: say that the best checkpoint is still there, but do not skip steps silently
+        if src != latest or not Path(ckpt_path).is_file(): raise
+        raise CheckpointError(f"{e}; the best checkpoint {str(ckpt_path)!r} is intact, to resume from it (and lose the steps "
+                              f"since), delete {str(latest)!r}") from None
     cfg, saved_tokenizer = _config_and_tokenizer(ck, src)
-    if ck['model'] != model_path(model) or cfg != dict(model.config):
-        raise CheckpointError(f"cannot resume: {str(src)!r} holds a {ck['model']} {cfg}, "
-                              f"not this {model_path(model)} {dict(model.config)}")
+    here = dict(model.config)
+    if ck['model'] != model_path(model):
+        raise CheckpointError(f"cannot resume: {str(src)!r} holds a {ck['model']}, not a {model_path(model)}")
+    if cfg != here:  # name the settings that differ
+        diff = '; '.join(f"{k} {cfg.get(k)!r} there, {here.get(k)!r} here" for k in sorted(set(cfg) | set(here)) if cfg.get(k) != here.get(k))
+        raise CheckpointError(f"cannot resume: {str(src)!r} holds a {ck['model']} of other settings ({diff})")
     if saved_tokenizer != tokenizer:
         raise CheckpointError(f"cannot resume: the vocabulary in {str(src)!r} differs from the tokenizer given")
     if ck.get('optimizer') is None or ck.get('rng_state') is None or ck.get('step') is None:
