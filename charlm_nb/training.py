@@ -408,7 +408,7 @@ def check_ckpt_path(ckpt_path:str|Path, # the best-checkpoint file of a run (the
     except OSError as e: raise CheckpointError(f"cannot write checkpoint {str(p)!r}: {e.strerror or e} ({str(folder)!r})") from None
     return p
 
-# %% ../nbs/04_training.ipynb #a8e34085
+# %% ../nbs/04_training.ipynb #f846a5f2
 def _resume(ckpt_path, # the run's best-checkpoint path; its latest state is read if there is one
             model:nn.Module, # gets the saved weights
             tokenizer:CharTokenizer, # must be the saved vocabulary
@@ -421,10 +421,12 @@ def _resume(ckpt_path, # the run's best-checkpoint path; its latest state is rea
     latest = latest_path(ckpt_path)
     src = latest if latest.exists() else Path(ckpt_path)
     try: ck = read_checkpoint(src, dev)
-    except CheckpointError as e:  # a damaged latest state: say that the best checkpoint is still there, but do not skip steps silently
-        if src != latest or not Path(ckpt_path).is_file(): raise
-        raise CheckpointError(f"{e}; the best checkpoint {str(ckpt_path)!r} is intact, to resume from it (and lose the steps "
-                              f"since), delete {str(latest)!r}") from None
+    except CheckpointError as e:  # a damaged latest state: point at the best checkpoint if it reads, but never skip steps silently
+        if src != latest: raise
+        try: best_step = read_checkpoint(ckpt_path, 'cpu').get('step')
+        except CheckpointError: raise e from None
+        raise CheckpointError(f"{e}; the best checkpoint {str(ckpt_path)!r} (step {best_step}) reads fine: to resume from it, "
+                              f"losing the steps since, delete {str(latest)!r}") from None
     cfg, saved_tokenizer = _config_and_tokenizer(ck, src)
     here = dict(model.config)
     if ck['model'] != model_path(model):
