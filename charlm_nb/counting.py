@@ -50,7 +50,7 @@ def count_bigrams(ids, # 1-D token ids (tensor or list)
     pairs = ids[:-1] * V + ids[1:]  # (n-1,) one integer per bigram
     return torch.bincount(pairs, minlength=V*V).view(V, V)  # (V,V)
 
-# %% ../nbs/02_bigram_counts.ipynb #e81aee10
+# %% ../nbs/02_bigram_counts.ipynb #8079bca9
 def _check_smoothing(smoothing) -> float:
     "`smoothing` as a float, or a clear error unless it is a finite number >= 0 (a Python, NumPy or 0-d tensor number; bools refused)."
     try: s = float(smoothing) if not isinstance(smoothing, (bool, str, bytes)) else math.nan
@@ -64,6 +64,15 @@ def _check_token(value, name:str, V:int) -> int:
     except TypeError: i = None
     if i is None or not 0 <= i < V: raise ValueError(f"{name} must be an integer token id in [0, {V}), got {value!r}")
     return i
+
+def _check_sample_args(generator, start, stop, max_new_tokens, V:int) -> tuple:
+    "`(start, stop)` as ints, after clear errors for a generator that is not one, token ids outside `[0, V)` or a bad `max_new_tokens`."
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+    start = _check_token(start, 'start', V)
+    if stop is not None: stop = _check_token(stop, 'stop', V)
+    check_nonnegative_ints(max_new_tokens=max_new_tokens)
+    return start, stop
 
 class BigramCounts:
     "The counting bigram model: a (V,V) table of counts with smoothed probabilities, NLL and sampling."
@@ -131,13 +140,8 @@ class BigramCounts:
                max_new_tokens:int=1000, # upper bound on the tokens drawn (an int >= 0)
               )->list: # token ids drawn, `start` excluded
         "Draw tokens one at a time, each from the row of the previous one, until `stop` is drawn."
-        V = self.vocab_size
-        if generator is not None and not isinstance(generator, torch.Generator):
-            raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+        start, stop = _check_sample_args(generator, start, stop, max_new_tokens, self.vocab_size)
         smoothing = _check_smoothing(smoothing)
-        start = _check_token(start, 'start', V)
-        if stop is not None: stop = _check_token(stop, 'stop', V)
-        check_nonnegative_ints(max_new_tokens=max_new_tokens)
         P = self.probs(smoothing).to(generator.device if generator is not None else 'cpu')
         unseen = P.sum(1).isnan().tolist()  # rows of never-seen tokens are nan: nothing to sample from
         out, ix = [], start
@@ -148,7 +152,7 @@ class BigramCounts:
             if ix == stop: break
         return out
 
-# %% ../nbs/02_bigram_counts.ipynb #69f56c47
+# %% ../nbs/02_bigram_counts.ipynb #f0e33bcd
 def sample_inverse_cdf(P:Tensor, # (V,V) next-token probabilities, row = current token (rows of never-seen tokens may be nan)
                        generator:torch.Generator|None=None, # seeded generator for repeatable samples; None: the global RNG
                        start:int=0, # the token to continue from (the boundary, for names)
@@ -158,12 +162,7 @@ def sample_inverse_cdf(P:Tensor, # (V,V) next-token probabilities, row = current
     "Draw tokens as `BigramCounts.sample` does, but by inverse-CDF lookup of one float64 uniform per token (the lecture's sampler)."
     if not isinstance(P, Tensor) or P.dim() != 2 or P.shape[0] != P.shape[1] or not P.numel():
         raise ValueError(f"P must be a non-empty square (V,V) tensor, got {getattr(P, 'shape', type(P).__name__)}")
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-    V = P.shape[0]
-    start = _check_token(start, 'start', V)
-    if stop is not None: stop = _check_token(stop, 'stop', V)
-    check_nonnegative_ints(max_new_tokens=max_new_tokens)
+    start, stop = _check_sample_args(generator, start, stop, max_new_tokens, P.shape[0])
     P = P.detach().double().cpu()
     C = P.cumsum(1)  # (V,V) cumulative distribution of each row
     unseen = (~torch.isfinite(C[:, -1]) | (C[:, -1] <= 0)).tolist()  # rows with nothing to sample from
