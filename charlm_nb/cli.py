@@ -47,9 +47,19 @@ def gpt_config(model:str, # the model name; a config needs 'gpt'
     if config not in GPT_CONFIGS: raise ValueError(f"unknown gpt config {config!r}; choose one of {names}")
     return dict(GPT_CONFIGS[config]['model']), dict(GPT_CONFIGS[config]['train'])
 
-# %% ../nbs/08_cli.ipynb #ceb3dede
+# %% ../nbs/08_cli.ipynb #8f10ec9c
 def _say(quiet, *args):
     if not quiet and int(os.environ.get('RANK', '0')) == 0: print(*args, file=sys.stderr, flush=True)  # process 0 only
+
+@contextlib.contextmanager
+def _as_flags(func):
+    "Re-raise a ValueError of the settings checks with each parameter name of `func` spelled as its command-line `--flag`."
+    try: yield
+    except ValueError as e:
+        names = '|'.join(sorted(inspect.signature(func).parameters, key=len, reverse=True))
+        flagged = re.sub(rf"(?<![\w\-/.'\"])({names})(?=\s+must\b|=|\s+\()", lambda m: '--' + m[1].replace('_', '-'), str(e))
+        if flagged != str(e): e.args = (flagged,)  # the same exception, reworded
+        raise
 
 _SMOKE = dict(max_iters=4, eval_interval=2, eval_iters=2, batch_size=8, sample_chars=100)  # ceilings under CHARLM_SMOKE=1
 
@@ -63,8 +73,7 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
     "What `charlm-train` does, with `charlm_train`'s arguments (documented there): load, tokenize, split, build, `train`, sample; returns a summary dict (`model`: the best checkpoint's, in process 0 only)."
     cls = get_model_class(model)
     cfg_model, cfg_train = gpt_config(model, config)
-    check_nonnegative_ints(sample_chars=sample_chars)
-    seed = check_seed(seed)
+    with _as_flags(run_train): check_nonnegative_ints(sample_chars=sample_chars); seed = check_seed(seed)
     accepts = inspect.signature(cls).parameters
     explicit = {k: v for k, v in dict(n_embd=n_embd, n_head=n_head, n_layer=n_layer, dropout=dropout).items() if v is not None}
     unused = [f"--{k.replace('_', '-')}" for k in explicit if k not in accepts]
@@ -88,9 +97,12 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
     hp.update({k: v for k, v in given.items() if v is not None})
     if hp['optimizer'] not in OPTIMIZERS: raise ValueError(f"unknown optimizer {hp['optimizer']!r}; choose one of {', '.join(OPTIMIZERS)}")
     # the settings as given are checked before any corpus is read, and before CHARLM_SMOKE shrinks them
-    check_train_settings(**{k: hp[k] for k in inspect.signature(check_train_settings).parameters})
     world_size = int(os.environ.get('WORLD_SIZE', '1'))  # torchrun's processes (1 without torchrun)
-    _split_batch(hp['batch_size'], world_size, hp['grad_accum_steps'])
+    with _as_flags(run_train):
+        check_train_settings(**{k: hp[k] for k in inspect.signature(check_train_settings).parameters})
+        _split_batch(hp['batch_size'], world_size, hp['grad_accum_steps'])
+    long_warmup = (f"note: --warmup-iters {hp['warmup_iters']} is longer than --max-iters {hp['max_iters']}, so the learning "
+                   f"rate never reaches --lr {hp['lr']}" if hp['warmup_iters'] > hp['max_iters'] else None)
     share = world_size * hp['grad_accum_steps']  # a batch splits into this many equal parts
     if os.environ.get('CHARLM_SMOKE', '') not in ('', '0'):
         hp.update({k: min(hp[k], v) for k, v in _SMOKE.items() if k in hp})
@@ -121,6 +133,7 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
         if model == 'gpt' and config is None and dev.type == 'cpu':
             _say(quiet, "note: without --config this is the lecture's GPT, sized for a GPU; on a CPU, --config cpu (or tiny, fast) trains in minutes")
         _say(quiet, "training: " + ', '.join(f"{k}={v}" for k, v in hp.items()))
+        if long_warmup: _say(quiet, long_warmup)
         hist = train(m, train_data, val_data, device=dev, seed=seed, ckpt_path=out, tokenizer=tok, resume=resume,
                      overwrite=overwrite, progress=not quiet, **{**hp, 'optimizer': OPTIMIZERS[hp['optimizer']]})
         if world > 1: dist.barrier()  # the last checkpoint is on disk before anyone reads it
@@ -140,12 +153,12 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
 def run_sample(checkpoint:str='charlm.pt', prompt:str|None=None, n:int=500, seed:int=1337, temperature:float=1.0,
                top_k:int|None=None, device:str|None=None) -> str:
     "What `charlm-sample` does: load a checkpoint and return the prompt (None: the vocabulary's first character) followed by `n` sampled characters."
-    check_nonnegative_ints(n=n)
-    seed = check_seed(seed)
+    with _as_flags(run_sample): check_nonnegative_ints(n=n); seed = check_seed(seed)
     if os.environ.get('CHARLM_SMOKE', '') not in ('', '0'): n = min(n, _SMOKE['sample_chars'])
     model, tok, _ = load_checkpoint(checkpoint, device)
     if prompt is None: prompt = tok.chars[0]  # token 0, where the lecture starts sampling: a newline for most text
-    try: return sample_text(model, tok, prompt, n, seed=seed, temperature=temperature, top_k=top_k)
+    try:
+        with _as_flags(run_sample): return sample_text(model, tok, prompt, n, seed=seed, temperature=temperature, top_k=top_k)
     except ValueError as e:
         if 'unknown character' in str(e): raise ValueError(f"the prompt does not fit the vocabulary of {checkpoint!r}: {e}") from None
         raise

@@ -408,7 +408,7 @@ def check_ckpt_path(ckpt_path:str|Path, # the best-checkpoint file of a run (the
     except OSError as e: raise CheckpointError(f"cannot write checkpoint {str(p)!r}: {e.strerror or e} ({str(folder)!r})") from None
     return p
 
-# %% ../nbs/04_training.ipynb #f846a5f2
+# %% ../nbs/04_training.ipynb #c8a29cbf
 def _resume(ckpt_path, # the run's best-checkpoint path; its latest state is read if there is one
             model:nn.Module, # gets the saved weights
             tokenizer:CharTokenizer, # must be the saved vocabulary
@@ -416,7 +416,7 @@ def _resume(ckpt_path, # the run's best-checkpoint path; its latest state is rea
             g_train:torch.Generator, g_eval:torch.Generator, # get the saved generator states
             seed:int, # `train`'s seed (for the dropout stream of a run saved with another number of processes)
             dev:torch.device, # where the tensors go
-           ) -> tuple: # (step, best val loss, its step, history)
+           ) -> tuple: # (step, best val loss, its step, history, the run's settings as saved or None)
     "Load a run's latest state (or else its best checkpoint) into `model`, `opt` and the generators, after checking that it is this run's."
     latest = latest_path(ckpt_path)
     src = latest if latest.exists() else Path(ckpt_path)
@@ -452,9 +452,18 @@ def _resume(ckpt_path, # the run's best-checkpoint path; its latest state is rea
     _set_rng_state(ck['rng_state'], g_train, g_eval, seed)
     extra = ck.get('extra') or {}
     hist = {k: list(extra['history'][k]) if extra.get('history') else [] for k in ('step', 'train', 'val')}
-    return ck['step'], extra.get('best_val', ck['val_loss']), extra.get('best_step', ck['step']), hist
+    return ck['step'], extra.get('best_val', ck['val_loss']), extra.get('best_step', ck['step']), hist, extra.get('settings')
 
-# %% ../nbs/04_training.ipynb #2257e8cc
+def _changed_settings(saved:dict|None, # the settings a run saved with its state (None: a file written before they were saved)
+                      now:dict, # this call's settings
+                     ) -> list: # 'name new (the run so far: old)' for each setting that differs
+    "The training settings that differ between a saved run and this call; `max_iters` only counts when a cosine schedule (`min_lr`) depends on it."
+    if not saved: return []
+    cosine = saved.get('min_lr') is not None or now.get('min_lr') is not None
+    return [f"{k} {v!r} (the run so far: {saved.get(k)!r})" for k, v in now.items()
+            if saved.get(k) != v and (k != 'max_iters' or cosine)]
+
+# %% ../nbs/04_training.ipynb #e6bcd6f5
 def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`)
           train_data:Tensor, # 1-D token ids to train on
           val_data:Tensor, # 1-D token ids to validate on
@@ -511,7 +520,13 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
     latest = None if ckpt_path is None else latest_path(ckpt_path)
     if latest is not None and not resume and rank == 0: latest.unlink(missing_ok=True)  # overwrite=True: no stale state to resume
 
-    if resume: start, best_val, best_step, hist = _resume(ckpt_path, model, tokenizer, opt, g_train, g_eval, seed, dev)
+    settings = dict(lr=lr, batch_size=batch_size, weight_decay=weight_decay, warmup_iters=warmup_iters, min_lr=min_lr,
+                    grad_clip=grad_clip, max_iters=max_iters)  # saved with every state, so that a resume can say what it changes
+    if resume:
+        start, best_val, best_step, hist, saved = _resume(ckpt_path, model, tokenizer, opt, g_train, g_eval, seed, dev)
+        changed = _changed_settings(saved, settings)
+        if changed: warnings.warn(f"resuming at step {start} with other settings than the run so far: {'; '.join(changed)}",
+                                  UserWarning, stacklevel=2)
     if world > 1:  # every process must continue the same run: on several machines, from a filesystem they all share
         found = [None] * world
         dist.all_gather_object(found, start if resume else None)
@@ -541,7 +556,8 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
         if improved: best_val, best_step = losses['val'], step
         if ckpt_path is None: return
         state = dict(optimizer=opt, step=step, rng_state=_rng_state(g_train, g_eval),
-                     extra={'history': copy.deepcopy(hist), 'best_val': best_val, 'best_step': best_step, 'job_id': _job_id()})
+                     extra={'history': copy.deepcopy(hist), 'best_val': best_val, 'best_step': best_step, 'job_id': _job_id(),
+                            'settings': settings})
         if rank == 0:  # one process writes; all of them hold the same weights
             if improved: save_checkpoint(ckpt_path, model, tokenizer, val_loss=best_val, **state)
             save_checkpoint(latest, model, tokenizer, val_loss=losses['val'], **state)
