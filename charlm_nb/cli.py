@@ -6,8 +6,8 @@
 __all__ = ['MODELS', 'TRAIN_DEFAULTS', 'get_model_class', 'gpt_config', 'run_train', 'run_sample', 'make_parser', 'command',
            'charlm_train', 'charlm_sample']
 
-# %% ../nbs/08_cli.ipynb #cf21b078
-import argparse, contextlib, inspect, os, re, sys
+# %% ../nbs/08_cli.ipynb #ec1087b2
+import argparse, contextlib, inspect, os, re, sys, warnings
 from pathlib import Path
 import torch
 import torch.distributed as dist
@@ -47,19 +47,30 @@ def gpt_config(model:str, # the model name; a config needs 'gpt'
     if config not in GPT_CONFIGS: raise ValueError(f"unknown gpt config {config!r}; choose one of {names}")
     return dict(GPT_CONFIGS[config]['model']), dict(GPT_CONFIGS[config]['train'])
 
-# %% ../nbs/08_cli.ipynb #8f10ec9c
+# %% ../nbs/08_cli.ipynb #2d3e0a13
 def _say(quiet, *args):
     if not quiet and int(os.environ.get('RANK', '0')) == 0: print(*args, file=sys.stderr, flush=True)  # process 0 only
 
+def _flagged(text:str, # an error or warning message
+             func, # a function whose parameters are the command's options
+            ) -> str:
+    "`text` with each parameter name of `func` that `must`, `=` or ` (` follows spelled as its command-line `--flag`."
+    names = '|'.join(sorted(inspect.signature(func).parameters, key=len, reverse=True))
+    return re.sub(rf"(?<![\w\-/.'\"])({names})(?=\s+must\b|=|\s+\()", lambda m: '--' + m[1].replace('_', '-'), text)
+
 @contextlib.contextmanager
-def _as_flags(func):
-    "Re-raise a ValueError of the settings checks with each parameter name of `func` spelled as its command-line `--flag`."
-    try: yield
-    except ValueError as e:
-        names = '|'.join(sorted(inspect.signature(func).parameters, key=len, reverse=True))
-        flagged = re.sub(rf"(?<![\w\-/.'\"])({names})(?=\s+must\b|=|\s+\()", lambda m: '--' + m[1].replace('_', '-'), str(e))
-        if flagged != str(e): e.args = (flagged,)  # the same exception, reworded
-        raise
+def _as_flags(func, # a function whose parameters are the command's options
+              errors:bool=True, # reword ValueErrors too (not only warnings)
+             ):
+    "Inside, warnings and (with `errors`) ValueErrors speak of `func`'s parameters as the command line's `--flags`."
+    shown = warnings.showwarning  # whatever displays warnings now (`one_line_errors`'s one line, or Python's own)
+    def show(message, category, *args, **kwargs): shown(_flagged(str(message), func), category, *args, **kwargs)
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        try: yield
+        except ValueError as e:
+            if errors and _flagged(str(e), func) != str(e): e.args = (_flagged(str(e), func),)  # the same exception, reworded
+            raise
 
 _SMOKE = dict(max_iters=4, eval_interval=2, eval_iters=2, batch_size=8, sample_chars=100)  # ceilings under CHARLM_SMOKE=1
 
@@ -125,7 +136,7 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
         rank, world, _ = _dist()
         dev = _process_device(device)
         torch.manual_seed(seed)
-        m = cls(tok.vocab_size, **kw)
+        with _as_flags(run_train): m = cls(tok.vocab_size, **kw)  # the sizes are checked here
         n_params = sum(p.numel() for p in m.parameters())
         _say(quiet, f"corpus {corpus!r}: {len(text):,} characters, vocabulary {tok.vocab_size}; "
                     f"model {model}{f' (config {config})' if config else ''} {dict(m.config)} ({n_params:,} parameters) "
@@ -134,8 +145,9 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
             _say(quiet, "note: without --config this is the lecture's GPT, sized for a GPU; on a CPU, --config cpu (or tiny, fast) trains in minutes")
         _say(quiet, "training: " + ', '.join(f"{k}={v}" for k, v in hp.items()))
         if long_warmup: _say(quiet, long_warmup)
-        hist = train(m, train_data, val_data, device=dev, seed=seed, ckpt_path=out, tokenizer=tok, resume=resume,
-                     overwrite=overwrite, progress=not quiet, **{**hp, 'optimizer': OPTIMIZERS[hp['optimizer']]})
+        with _as_flags(run_train, errors=False):  # e.g. a resume with other settings: "--lr=0.005 (saved: 0.01)"
+            hist = train(m, train_data, val_data, device=dev, seed=seed, ckpt_path=out, tokenizer=tok, resume=resume,
+                         overwrite=overwrite, progress=not quiet, **{**hp, 'optimizer': OPTIMIZERS[hp['optimizer']]})
         if world > 1: dist.barrier()  # the last checkpoint is on disk before anyone reads it
     if hist['compile_seconds']: _say(quiet, f"torch.compile: {hist['compile_seconds']:.1f} s before training (not in the tokens/s)")
     if hist['steps_run'] == 0:

@@ -408,7 +408,7 @@ def check_ckpt_path(ckpt_path:str|Path, # the best-checkpoint file of a run (the
     except OSError as e: raise CheckpointError(f"cannot write checkpoint {str(p)!r}: {e.strerror or e} ({str(folder)!r})") from None
     return p
 
-# %% ../nbs/04_training.ipynb #c8a29cbf
+# %% ../nbs/04_training.ipynb #8e7347bb
 def _resume(ckpt_path, # the run's best-checkpoint path; its latest state is read if there is one
             model:nn.Module, # gets the saved weights
             tokenizer:CharTokenizer, # must be the saved vocabulary
@@ -456,14 +456,14 @@ def _resume(ckpt_path, # the run's best-checkpoint path; its latest state is rea
 
 def _changed_settings(saved:dict|None, # the settings a run saved with its state (None: a file written before they were saved)
                       now:dict, # this call's settings
-                     ) -> list: # 'name new (the run so far: old)' for each setting that differs
+                     ) -> list: # 'name=new (saved: old)' for each setting that differs
     "The training settings that differ between a saved run and this call; `max_iters` only counts when a cosine schedule (`min_lr`) depends on it."
     if not saved: return []
     cosine = saved.get('min_lr') is not None or now.get('min_lr') is not None
-    return [f"{k} {v!r} (the run so far: {saved.get(k)!r})" for k, v in now.items()
-            if saved.get(k) != v and (k != 'max_iters' or cosine)]
+    return [f"{k}={v!r} (saved: {saved[k]!r})" for k, v in now.items()  # a setting the file does not hold is not compared
+            if k in saved and saved[k] != v and (k != 'max_iters' or cosine)]
 
-# %% ../nbs/04_training.ipynb #e6bcd6f5
+# %% ../nbs/04_training.ipynb #9ebddf01
 def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`)
           train_data:Tensor, # 1-D token ids to train on
           val_data:Tensor, # 1-D token ids to validate on
@@ -496,6 +496,8 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
                          batch_size=batch_size, block_size=block_size, weight_decay=weight_decay, warmup_iters=warmup_iters,
                          min_lr=min_lr, grad_clip=grad_clip, grad_accum_steps=grad_accum_steps)
     seed = check_seed(seed)
+    lr, weight_decay = float(lr), float(weight_decay)  # plain floats: a NumPy float in a checkpoint would not load safely
+    min_lr, grad_clip = (None if v is None else float(v) for v in (min_lr, grad_clip))
     if ckpt_path is not None and tokenizer is None: raise ValueError("ckpt_path needs the tokenizer (a checkpoint stores the vocabulary)")
     if resume and ckpt_path is None: raise ValueError("resume=True needs ckpt_path")
     if ckpt_path is not None: ckpt_path = check_ckpt_path(ckpt_path, resume, overwrite)  # `~` expanded
@@ -525,7 +527,7 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
     if resume:
         start, best_val, best_step, hist, saved = _resume(ckpt_path, model, tokenizer, opt, g_train, g_eval, seed, dev)
         changed = _changed_settings(saved, settings)
-        if changed: warnings.warn(f"resuming at step {start} with other settings than the run so far: {'; '.join(changed)}",
+        if changed: warnings.warn(f"resuming at step {start} with settings that differ from the saved run's: {'; '.join(changed)}",
                                   UserWarning, stacklevel=2)
     if world > 1:  # every process must continue the same run: on several machines, from a filesystem they all share
         found = [None] * world
