@@ -408,7 +408,7 @@ def check_ckpt_path(ckpt_path:str|Path, # the best-checkpoint file of a run (the
     except OSError as e: raise CheckpointError(f"cannot write checkpoint {str(p)!r}: {e.strerror or e} ({str(folder)!r})") from None
     return p
 
-# %% ../nbs/04_training.ipynb #8e7347bb
+# %% ../nbs/04_training.ipynb #19df0a7b
 def _resume(ckpt_path, # the run's best-checkpoint path; its latest state is read if there is one
             model:nn.Module, # gets the saved weights
             tokenizer:CharTokenizer, # must be the saved vocabulary
@@ -456,14 +456,16 @@ def _resume(ckpt_path, # the run's best-checkpoint path; its latest state is rea
 
 def _changed_settings(saved:dict|None, # the settings a run saved with its state (None: a file written before they were saved)
                       now:dict, # this call's settings
+                      step:int=0, # the step the run resumes from
                      ) -> list: # 'name=new (saved: old)' for each setting that differs
-    "The training settings that differ between a saved run and this call; `max_iters` only counts when a cosine schedule (`min_lr`) depends on it."
+    "The training settings that differ between a saved run and this call and still matter: `max_iters` only with a cosine schedule (`min_lr`), `warmup_iters` only before `step` is past both warmups."
     if not saved: return []
-    cosine = saved.get('min_lr') is not None or now.get('min_lr') is not None
+    matters = {'max_iters': saved.get('min_lr') is not None or now.get('min_lr') is not None,
+               'warmup_iters': step < max(saved.get('warmup_iters') or 0, now.get('warmup_iters') or 0)}
     return [f"{k}={v!r} (saved: {saved[k]!r})" for k, v in now.items()  # a setting the file does not hold is not compared
-            if k in saved and saved[k] != v and (k != 'max_iters' or cosine)]
+            if k in saved and saved[k] != v and matters.get(k, True)]
 
-# %% ../nbs/04_training.ipynb #9ebddf01
+# %% ../nbs/04_training.ipynb #f022cacc
 def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`)
           train_data:Tensor, # 1-D token ids to train on
           val_data:Tensor, # 1-D token ids to validate on
@@ -526,7 +528,7 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
                     grad_clip=grad_clip, max_iters=max_iters)  # saved with every state, so that a resume can say what it changes
     if resume:
         start, best_val, best_step, hist, saved = _resume(ckpt_path, model, tokenizer, opt, g_train, g_eval, seed, dev)
-        changed = _changed_settings(saved, settings)
+        changed = _changed_settings(saved, settings, start)
         if changed: warnings.warn(f"resuming at step {start} with settings that differ from the saved run's: {'; '.join(changed)}",
                                   UserWarning, stacklevel=2)
     if world > 1:  # every process must continue the same run: on several machines, from a filesystem they all share
