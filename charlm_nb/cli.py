@@ -47,7 +47,7 @@ def gpt_config(model:str, # the model name; a config needs 'gpt'
     if config not in GPT_CONFIGS: raise ValueError(f"unknown gpt config {config!r}; choose one of {names}")
     return dict(GPT_CONFIGS[config]['model']), dict(GPT_CONFIGS[config]['train'])
 
-# %% ../nbs/08_cli.ipynb #2d3e0a13
+# %% ../nbs/08_cli.ipynb #b4e61d61
 def _say(quiet, *args):
     if not quiet and int(os.environ.get('RANK', '0')) == 0: print(*args, file=sys.stderr, flush=True)  # process 0 only
 
@@ -69,7 +69,7 @@ def _as_flags(func, # a function whose parameters are the command's options
         warnings.showwarning = show
         try: yield
         except ValueError as e:
-            if errors and _flagged(str(e), func) != str(e): e.args = (_flagged(str(e), func),)  # the same exception, reworded
+            if errors and (flagged := _flagged(str(e), func)) != str(e): e.args = (flagged,)  # the same exception, reworded
             raise
 
 _SMOKE = dict(max_iters=4, eval_interval=2, eval_iters=2, batch_size=8, sample_chars=100)  # ceilings under CHARLM_SMOKE=1
