@@ -4,12 +4,16 @@ from pathlib import Path
 
 
 def cpu_name() -> str:
-    "The CPU's model name from /proc/cpuinfo, else what `platform` knows."
+    "The CPU's model name from /proc/cpuinfo with its widest vector instructions (e.g. 'AMD EPYC (AVX2)'), else what `platform` knows."
     try:
-        for line in Path('/proc/cpuinfo').read_text().splitlines():
-            if line.startswith('model name'): return line.split(':', 1)[1].strip()
-    except OSError: pass
-    return platform.processor() or platform.machine()
+        lines = Path('/proc/cpuinfo').read_text().splitlines()
+    except OSError: lines = []
+    name = next((l.split(':', 1)[1].strip() for l in lines if l.startswith('model name')), None)
+    if name is None: return platform.processor() or platform.machine()
+    flags = set(next((l.split(':', 1)[1].split() for l in lines if l.startswith('flags')), []))
+    isa = ('AVX-512' + (' with bf16' if 'avx512_bf16' in flags else '') if 'avx512f' in flags
+           else 'AVX2' if 'avx2' in flags else None)  # model names like 'AMD EPYC' cover several generations; this tells them apart
+    return f"{name} ({isa})" if isa else name
 
 
 def loadavg() -> list:

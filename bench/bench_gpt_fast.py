@@ -19,7 +19,8 @@
    its own environment; nanoGPT: read from /proc) and its place in the order.
 3. What changes buy: the same harness, with the configuration's own evaluations, on variants of it, once each:
    AdamW (with its own batch size, peak learning rate and steps), Muon at batch 16 (with its own learning rate and
-   steps), the `cpu` configuration, torch.compile, GELU. Only the last two change a single setting; each run records
+   steps), the `cpu` configuration, torch.compile, GELU, Muon's Newton–Schulz products in bfloat16 (torch.optim.Muon's
+   precision). Only the last three change a single setting; each run records
    its model and training settings, so the chapter prints what each one changes. torch.compile always starts
    with an empty cache (its own TORCHINDUCTOR_CACHE_DIR), so its compile time is what a first run pays.
 4. Utilisation: model FLOPs per training token (6N + 12·L·C·T, N = weights in matrix multiplies, nanoGPT's estimate
@@ -32,7 +33,7 @@ Usage (from the repo root):
     python bench/bench_gpt_fast.py --nanogpt /path/to/nanoGPT [--threads 2] [--nanogpt-source "..."] [--no-default-policy]
     python bench/bench_gpt_fast.py --profile-only [--threads 2]   # part 5 alone, into the existing results file
 """
-import argparse, atexit, copy, datetime, json, os, platform, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, atexit, copy, datetime, functools, json, os, platform, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import bench_json, cpu_name, loadavg
@@ -127,8 +128,10 @@ def child(spec):
     tr.estimate_loss = timed_estimate
     t_train = time.time()
     optimizer = train_kw.get('optimizer', 'adamw')  # a name of OPTIMIZERS
+    make_opt = OPTIMIZERS[optimizer]
+    if spec.get('ns_dtype'): make_opt = functools.partial(make_opt, ns_dtype=getattr(torch, spec['ns_dtype']))  # Muon's products
     h = tr.train(model, train_data, val_data, block_size=model_kw['block_size'], device='cpu', seed=1337, progress=False,
-                 **{**train_kw, 'optimizer': OPTIMIZERS[optimizer]})
+                 **{**train_kw, 'optimizer': make_opt})
     t_end = time.time()
     tr.estimate_loss = real_estimate
     def score(m):  # the same 200 val batches of 32 x 64 that nanoGPT's checkpoint is scored on
@@ -143,7 +146,7 @@ def child(spec):
     fpt, N = flops_per_token(model_kw['n_layer'], model_kw['n_embd'], T, tok.vocab_size)
     n_linear = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
     opt_fps = muon_flops_per_step(model) if optimizer == 'muon' else 0
-    res = dict(config=spec['config'], gelu=bool(spec.get('gelu')), optimizer=optimizer, optimizer_flops_per_step=opt_fps, model=model_kw, train={k: v for k, v in train_kw.items()}, t_start=t_start,
+    res = dict(config=spec['config'], gelu=bool(spec.get('gelu')), optimizer=optimizer, ns_dtype=spec.get('ns_dtype'), optimizer_flops_per_step=opt_fps, model=model_kw, train={k: v for k, v in train_kw.items()}, t_start=t_start,
                t_train_start=t_train, t_end=t_end, compile_seconds=h['compile_seconds'], loop_seconds=h['seconds'],
                eval_seconds=eval_seconds, steps=h['step'], evals=evals, crossing_index=crossing.get('index'),
                crossing_score_200=cross_score, final_score_200=final_score, train_tokens=train_kw['max_iters'] * B * T,
@@ -166,7 +169,7 @@ def run_ours(name, spec, threads):
     B, T = r['train']['batch_size'], r['model']['block_size']
     curve = [dict(step=s, tokens=s * B * T, wall=e['t'] - t0, val=e['val'], train=e['train']) for s, e in zip(r['steps'], r['evals'])]
     i = r['crossing_index']
-    out = dict(name=name, config=r['config'], gelu=r['gelu'], optimizer=r['optimizer'],
+    out = dict(name=name, config=r['config'], gelu=r['gelu'], optimizer=r['optimizer'], ns_dtype=r['ns_dtype'],
                optimizer_flops_per_step=r['optimizer_flops_per_step'], model=r['model'], train=r['train'], process_seconds=wall,
                startup_seconds=r['t_train_start'] - t0, compile_seconds=r['compile_seconds'], loop_seconds=r['loop_seconds'],
                eval_seconds=r['eval_seconds'], evals=len(r['evals']), train_tokens=r['train_tokens'],
@@ -454,7 +457,8 @@ def main():
                (f'cpu config (its evaluations: every {ev["eval_interval"]} steps, {ev["eval_iters"]} batches)',
                 dict(config='cpu', target=target, train=ev)),
                (f'{a.config} + torch.compile', dict(config=a.config, target=target, train=dict(compile=True))),
-               (f'{a.config} + GELU', dict(config=a.config, target=target, gelu=True))]
+               (f'{a.config} + GELU', dict(config=a.config, target=target, gelu=True)),
+               (f'{a.config} + bfloat16 Newton–Schulz', dict(config=a.config, target=target, ns_dtype='bfloat16'))]
         res['ablation'] = [run_ours(n, s, a.threads) for n, s in abl]
         for r in res['ablation']: add_utilisation(r, peak)
     res['profile'] = profile_step(a.threads, a.config)

@@ -192,25 +192,26 @@ class GPTLanguageModel(nn.Module):
         return generate_tokens(self, idx, max_new_tokens, block_size=self.block_size, generator=generator,
                                temperature=temperature, top_k=top_k, step_logits=kv_logits if use_cache else context_logits)
 
-# %% ../nbs/06_gpt.ipynb #f2562eef
+# %% ../nbs/06_gpt.ipynb #0d5498ad
 def newton_schulz(G:torch.Tensor, # (..., m, n): one matrix, or a stack of matrices of the same shape
                   steps:int=5, # iterations
                   eps:float=1e-7, # keeps an all-zero matrix finite
-                 ) -> torch.Tensor: # same shape; each matrix close to the U·Vᵀ of its SVD
+                  dtype:torch.dtype|None=None, # precision of the products (None: G's own; torch.optim.Muon uses torch.bfloat16)
+                 ) -> torch.Tensor: # same shape and dtype as G; each matrix close to the U·Vᵀ of its SVD
     "Orthogonalise each matrix approximately (singular values pushed towards 1) by Muon's quintic Newton–Schulz iteration."
     a, b, c = 3.4445, -4.7750, 2.0315  # Keller Jordan's coefficients (torch.optim.Muon's too)
     tall = G.size(-2) > G.size(-1)
     W = G.mT if tall else G  # the wide orientation (..., p, q), p ≤ q: X·Xᵀ is then the smaller square
-    X = W.reshape(-1, *W.shape[-2:])  # (k, p, q): a stack, for the batched products below
+    X = W.reshape(-1, *W.shape[-2:]).to(dtype or G.dtype)  # (k, p, q): a stack, for the batched products below
     X = X / (X.norm(dim=(-2, -1), keepdim=True) + eps)  # Frobenius norm 1, so every singular value is at most 1
     for _ in range(steps):
         A = X @ X.mT  # (k, p, p)
         B = torch.baddbmm(A, A, A, beta=b, alpha=c)  # b·A + c·A·A
         X = torch.baddbmm(X, B, X, beta=a)  # a·X + B·X: every singular value s → a·s + b·s³ + c·s⁵
-    X = X.reshape(W.shape)
+    X = X.reshape(W.shape).to(G.dtype)
     return X.mT if tall else X
 
-# %% ../nbs/06_gpt.ipynb #9eca768b
+# %% ../nbs/06_gpt.ipynb #a05c8a75
 class Muon(torch.optim.Optimizer):
     "Nesterov momentum whose update for each 2-D weight is orthogonalised (`newton_schulz`) and scaled to AdamW's size."
     def __init__(self,
@@ -219,8 +220,10 @@ class Muon(torch.optim.Optimizer):
                  weight_decay:float=0.1, # decoupled weight decay, as AdamW's
                  momentum:float=0.95, # momentum μ
                  ns_steps:int=5, # Newton–Schulz iterations
+                 ns_dtype:torch.dtype|None=None, # precision of the Newton–Schulz products (None: the gradient's; torch.bfloat16 as torch.optim.Muon)
                 ):
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay, momentum=momentum, ns_steps=ns_steps))
+        self.ns_dtype = ns_dtype  # not a group setting: a checkpoint's param_groups stay plain numbers
         for group in self.param_groups:
             for p in group['params']:
                 if p.dim() != 2: raise ValueError(f"Muon updates 2-D weight matrices only, got a parameter of shape {tuple(p.shape)}")
@@ -239,13 +242,13 @@ class Muon(torch.optim.Optimizer):
             for (m, n), ps in by_shape.items():
                 bufs = [self.state[p].setdefault('momentum_buffer', torch.zeros_like(p)) for p in ps]
                 for p, buf in zip(ps, bufs): buf.mul_(mu).add_(p.grad)  # B ← μB + G
-                O = newton_schulz(torch.stack([p.grad + mu * buf for p, buf in zip(ps, bufs)]), group['ns_steps'])  # (k,m,n)
+                O = newton_schulz(torch.stack([p.grad + mu * buf for p, buf in zip(ps, bufs)]), group['ns_steps'], dtype=self.ns_dtype)  # (k,m,n)
                 for p, o in zip(ps, O):
                     p.mul_(1 - lr * wd)  # decoupled weight decay
                     p.add_(o, alpha=-lr * 0.2 * max(m, n) ** 0.5)  # RMS of an AdamW step (Moonshot's rule)
         return loss
 
-# %% ../nbs/06_gpt.ipynb #747fac09
+# %% ../nbs/06_gpt.ipynb #36d6ae5c
 class MuonAdamW(torch.optim.Optimizer):
     "Muon for the weights of the `nn.Linear` layers inside `model.blocks`, AdamW (chapter 04's `adamw`) for every other parameter."
     def __init__(self,
@@ -253,12 +256,13 @@ class MuonAdamW(torch.optim.Optimizer):
                  lr:float=1e-3, # learning rate of both (Muon's step is scaled to AdamW's size)
                  weight_decay:float=0.1, # decoupled weight decay of both
                  device=None, # where the parameters live (for AdamW's fused kernel); None: where they are
+                 ns_dtype:torch.dtype|None=None, # precision of Muon's Newton–Schulz products (None: the gradients')
                 ):
         blocks = getattr(model, 'blocks', None)
         hidden = [] if blocks is None else [m.weight for m in blocks.modules() if isinstance(m, nn.Linear)]
         if not hidden: raise ValueError(f"Muon needs weight matrices inside model.blocks; {type(model).__name__} has none: use adamw")
         inside = {id(p) for p in hidden}
-        self.muon = Muon(hidden, lr=lr, weight_decay=weight_decay)
+        self.muon = Muon(hidden, lr=lr, weight_decay=weight_decay, ns_dtype=ns_dtype)
         self.adamw = adamw([p for p in model.parameters() if id(p) not in inside], lr, weight_decay, device or hidden[0].device)
         super().__init__(list(model.parameters()), dict(lr=lr, weight_decay=weight_decay))
         self.param_groups = self.muon.param_groups + self.adamw.param_groups  # the same dicts: an 'lr' set here is theirs
