@@ -457,8 +457,9 @@ def main():
                (f'cpu config (its evaluations: every {ev["eval_interval"]} steps, {ev["eval_iters"]} batches)',
                 dict(config='cpu', target=target, train=ev)),
                (f'{a.config} + torch.compile', dict(config=a.config, target=target, train=dict(compile=True))),
-               (f'{a.config} + GELU', dict(config=a.config, target=target, gelu=True)),
-               (f'{a.config} + bfloat16 Newton–Schulz', dict(config=a.config, target=target, ns_dtype='bfloat16'))]
+               (f'{a.config} + GELU', dict(config=a.config, target=target, gelu=True))]
+        if GPT_CONFIGS[a.config]['train'].get('optimizer') == 'muon':  # Muon's products only
+            abl.append((f'{a.config} + bfloat16 Newton–Schulz', dict(config=a.config, target=target, ns_dtype='bfloat16')))
         res['ablation'] = [run_ours(n, s, a.threads) for n, s in abl]
         for r in res['ablation']: add_utilisation(r, peak)
     res['profile'] = profile_step(a.threads, a.config)

@@ -47,7 +47,7 @@ def gpt_config(model:str, # the model name; a config needs 'gpt'
     if config not in GPT_CONFIGS: raise ValueError(f"unknown gpt config {config!r}; choose one of {names}")
     return dict(GPT_CONFIGS[config]['model']), dict(GPT_CONFIGS[config]['train'])
 
-# %% ../nbs/08_cli.ipynb #cac71d81
+# %% ../nbs/08_cli.ipynb #98351e72
 def _say(quiet, *args):
     if not quiet and int(os.environ.get('RANK', '0')) == 0: print(*args, file=sys.stderr, flush=True)  # process 0 only
 
@@ -57,7 +57,7 @@ def _flagged(text:str, # an error or warning message
     "`text` with each parameter name of `func` that `must`, `=` or ` (` follows spelled as its command-line `--flag`, without `or None` in its rule."
     names = '|'.join(sorted(inspect.signature(func).parameters, key=len, reverse=True))
     flagged = re.sub(rf"(?<![\w\-/.'\"])({names})(?=\s+must\b|=|\s+\()", lambda m: '--' + m[1].replace('_', '-'), text)
-    return re.sub(r"(--[\w-]+ must\b[^,;]*?) or None\b", r"\1", flagged)  # None cannot be typed: leaving the flag out unsets it
+    return re.sub(r"(--[\w-]+ must\b[^,;\n]*?) or None(?=[,;)]|$)", r"\1", flagged)  # a command line cannot type None
 
 @contextlib.contextmanager
 def _as_flags(func, # a function whose parameters are the command's options
