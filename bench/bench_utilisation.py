@@ -9,6 +9,9 @@
    width 256 with AdamW and with Muon, and width 256 with 2 layers (half the FLOPs per token of 4 layers, on the same
    matrix shapes) with AdamW and with Muon. Utilisation = model FLOPs per token (6N + 12·L·C·T) x tokens/s / that
    process's peak. The two policies alternate (PASSIVE, default, default, PASSIVE, ...); medians over the rounds.
+   The same processes also split the `fast` step into its phases (forward, backward, clip_grad_norm_, Muon's step,
+   AdamW's step), timed one after another on the same fixed batch, so that the utilisation the step would have if
+   the optimizer cost nothing (forward and backward alone) can be read off.
 2. The shape that uses the CPU best in part 1 (PASSIVE), by the clock: trained with its optimizer (lr 3e-3 for AdamW,
    the `fast` configuration's 1e-2 for Muon; 30 warmup steps, 300 steps) by the same harness as bench_gpt_fast.py's
    race, against the same target (nanoGPT's final val loss, read from gpt_fast.json): does it reach the loss, and when?
@@ -37,6 +40,34 @@ WIDE_TRAIN = dict(warmup_iters=30, max_iters=300)  # how part 2 trains the best 
 WIDE_LR = dict(adamw=3e-3, muon=1e-2)              # at this peak learning rate for its optimizer
 
 
+PHASES = ('forward', 'backward', 'clip', 'muon', 'adamw')  # the parts of the `fast` step, in the order they run
+
+
+def phases(steps=10, rounds=3):
+    "Milliseconds per step of each phase of the `fast` step (Muon, batch 32) on a fixed batch, from the round of least total time."
+    import torch
+    from charlm_nb.gpt import GPTLanguageModel, MuonAdamW
+    torch.manual_seed(0)
+    model = GPTLanguageModel(65, **FAST)
+    opt = MuonAdamW(model, 1e-4, 0.1, torch.device('cpu'))
+    x, y = torch.randint(0, 65, (32, FAST['block_size'])), torch.randint(0, 65, (32, FAST['block_size']))
+    def step(acc):
+        t = [time.perf_counter()]
+        _, loss = model(x, y); t.append(time.perf_counter())
+        opt.zero_grad(set_to_none=True); loss.backward(); t.append(time.perf_counter())
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); t.append(time.perf_counter())
+        opt.muon.step(); t.append(time.perf_counter())
+        opt.adamw.step(); t.append(time.perf_counter())
+        for k, a, b in zip(PHASES, t, t[1:]): acc[k] += (b - a) * 1000 / steps
+    for _ in range(3): step(dict.fromkeys(PHASES, 0.0))
+    best = None
+    for _ in range(rounds):
+        acc = dict.fromkeys(PHASES, 0.0)
+        for _ in range(steps): step(acc)
+        if best is None or sum(acc.values()) < sum(best.values()): best = acc
+    return best
+
+
 def child(threads, steps=8, rounds=3):
     "Peak and step rates in this process (its OpenMP policy is the one it was started with)."
     import torch
@@ -55,7 +86,7 @@ def child(threads, steps=8, rounds=3):
         fpt, _ = flops_per_token(mk['n_layer'], mk['n_embd'], mk['block_size'], 65)
         out.append(dict(name=name, model=mk, batch_size=B, optimizer=opt, tokens_per_sec=max(rates),
                         flops_per_token=fpt, utilisation=fpt * max(rates) / peak))
-    print('BENCH_JSON ' + json.dumps(dict(peak_gflops=peak / 1e9, shapes=out, omp_wait_policy=os.environ.get('OMP_WAIT_POLICY', 'default'))), flush=True)
+    print('BENCH_JSON ' + json.dumps(dict(peak_gflops=peak / 1e9, shapes=out, phases_ms=phases(), omp_wait_policy=os.environ.get('OMP_WAIT_POLICY', 'default'))), flush=True)
 
 
 def run_child(policy, threads):
@@ -97,8 +128,18 @@ def main():
                                tokens_per_sec=statistics.median(x['shapes'][i]['tokens_per_sec'] for x in mine))
         del row['utilisation'], row['tokens_per_sec']
         table.append(row)
-    res.update(peak_gflops={p: statistics.median(x['peak_gflops'] for x in runs if x['policy'] == p) for p in POLICIES},
-               shapes=table, runs=runs)
+    fpt, _ = flops_per_token(FAST['n_layer'], FAST['n_embd'], FAST['block_size'], 65)
+    peaks = {p: statistics.median(x['peak_gflops'] for x in runs if x['policy'] == p) for p in POLICIES}
+    split = {}
+    for policy in POLICIES:
+        ms = {k: statistics.median(x['phases_ms'][k] for x in runs if x['policy'] == policy) for k in PHASES}
+        fwd_bwd = ms['forward'] + ms['backward']  # what a step would cost if clipping and the optimizer were free
+        split[policy] = dict(ms=ms, step_ms=sum(ms.values()),
+                             utilisation=fpt * 32 * FAST['block_size'] / (sum(ms.values()) / 1000) / (peaks[policy] * 1e9),
+                             utilisation_forward_backward=fpt * 32 * FAST['block_size'] / (fwd_bwd / 1000) / (peaks[policy] * 1e9))
+        print(policy, 'phases of the fast step (ms):', {k: round(v, 1) for k, v in ms.items()},
+              f"forward and backward alone: {split[policy]['utilisation_forward_backward']:.0%}", flush=True)
+    res.update(peak_gflops=peaks, shapes=table, fast_phases=split, runs=runs)
     os.environ['OMP_WAIT_POLICY'] = 'PASSIVE'  # the race's setting
     best = max(range(len(SHAPES)), key=lambda i: table[i]['PASSIVE']['utilisation'])
     name, over, B, opt = SHAPES[best]
@@ -110,7 +151,10 @@ def main():
     res.update(loadavg_end=loadavg(), method=(
         "step rates: a fresh process per policy and round (PASSIVE, default alternating), each measuring its own matmul "
         "peak first; one step = forward, backward, clip_grad_norm_, optimizer step on a fixed batch, 3 warm-up steps, "
-        "best of 3 rounds of 8 steps; medians over the processes of a policy. wide: the shape of highest PASSIVE "
+        "best of 3 rounds of 8 steps; medians over the processes of a policy. fast_phases: in the same processes, the `fast` "
+        "step timed phase by phase (perf_counter between phases; CPU operations finish before they return), 3 warm-up "
+        "steps, the round of least total time of 3 rounds of 10 steps, medians over the processes; utilisation_forward_backward "
+        "= model FLOPs of the step / (forward + backward time) / peak. wide: the shape of highest PASSIVE "
         "utilisation, by bench_gpt_fast.py's race harness (OMP_WAIT_POLICY=PASSIVE, as in the race), once"))
     Path(a.out).write_text(json.dumps(res, indent=1) + '\n')
     print(f"wrote {a.out}")
