@@ -41,6 +41,7 @@ WIDE_LR = dict(adamw=3e-3, muon=1e-2)              # at this peak learning rate 
 
 
 PHASES = ('forward', 'backward', 'clip', 'muon', 'adamw')  # the parts of the `fast` step, in the order they run
+FAST_BATCH = SHAPES[0][2]  # the `fast` configuration's batch size
 
 
 def phases(steps=10, rounds=3):
@@ -50,7 +51,7 @@ def phases(steps=10, rounds=3):
     torch.manual_seed(0)
     model = GPTLanguageModel(65, **FAST)
     opt = MuonAdamW(model, 1e-4, 0.1, torch.device('cpu'))
-    x, y = torch.randint(0, 65, (32, FAST['block_size'])), torch.randint(0, 65, (32, FAST['block_size']))
+    x, y = (torch.randint(0, 65, (FAST_BATCH, FAST['block_size'])) for _ in range(2))
     def step(acc):
         t = [time.perf_counter()]
         _, loss = model(x, y); t.append(time.perf_counter())
@@ -135,8 +136,8 @@ def main():
         ms = {k: statistics.median(x['phases_ms'][k] for x in runs if x['policy'] == policy) for k in PHASES}
         fwd_bwd = ms['forward'] + ms['backward']  # what a step would cost if clipping and the optimizer were free
         split[policy] = dict(ms=ms, step_ms=sum(ms.values()),
-                             utilisation=fpt * 32 * FAST['block_size'] / (sum(ms.values()) / 1000) / (peaks[policy] * 1e9),
-                             utilisation_forward_backward=fpt * 32 * FAST['block_size'] / (fwd_bwd / 1000) / (peaks[policy] * 1e9))
+                             utilisation=fpt * FAST_BATCH * FAST['block_size'] / (sum(ms.values()) / 1000) / (peaks[policy] * 1e9),
+                             utilisation_forward_backward=fpt * FAST_BATCH * FAST['block_size'] / (fwd_bwd / 1000) / (peaks[policy] * 1e9))
         print(policy, 'phases of the fast step (ms):', {k: round(v, 1) for k, v in ms.items()},
               f"forward and backward alone: {split[policy]['utilisation_forward_backward']:.0%}", flush=True)
     res.update(peak_gflops=peaks, shapes=table, fast_phases=split, runs=runs)
