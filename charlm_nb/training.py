@@ -150,12 +150,17 @@ class _Progress:
         if self.bar is not None: self.bar.close()
         elif self.handle is not None: self.handle.update(self)
 
-# %% ../nbs/04_training.ipynb #3fcf9fd8
+# %% ../nbs/04_training.ipynb #fdbd92b6
 class CheckpointError(ValueError):
     "A checkpoint file is missing, unreadable, not one of ours, or does not match its model/vocabulary."
 
 class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
     "There is no checkpoint file at the given path."
+
+def _first_line(e:BaseException) -> str:
+    "The first line of an error's (or a warning's) message, or the name of its class if the message is empty."
+    lines = str(e).strip().splitlines()
+    return lines[0] if lines else type(e).__name__
 
 def model_path(model:nn.Module|type) -> str:
     "The import path `charlm_nb.module.ClassName` of a charlm_nb model (instance or class), as a checkpoint stores it."
@@ -177,7 +182,7 @@ def model_class(path:str) -> type:
         raise CheckpointError(f"refusing model class {path!r}: charlm_nb.{m.group(1)} has no model class {m.group(2)!r}")
     return cls
 
-# %% ../nbs/04_training.ipynb #7fe6acd0
+# %% ../nbs/04_training.ipynb #529a88ca
 _FORMAT, _VERSION = 'charlm_nb.checkpoint', 2
 _V1_MODELS = {'bigram': 'charlm_nb.bigram.BigramLanguageModel',  # the short names format version 1 stored
               'attention': 'charlm_nb.attention.AttentionLanguageModel', 'gpt': 'charlm_nb.gpt.GPTLanguageModel'}
@@ -213,10 +218,10 @@ def save_checkpoint(path:str|Path, # file to write (atomically)
         with atomic_write(path) as f: torch.save(ckpt, f)  # chapter 00: the old file survives any failure
     except (OSError, RuntimeError) as e:  # a full disk shows up as torch's RuntimeError ("unexpected pos ...")
         raise CheckpointError(f"cannot write checkpoint {str(path)!r} (disk full, or the folder not writable?): "
-                              f"{(str(e).strip().splitlines() or [type(e).__name__])[0]}") from None
+                              f"{_first_line(e)}") from None
     return path
 
-# %% ../nbs/04_training.ipynb #f1df1d88
+# %% ../nbs/04_training.ipynb #578a970d
 _KEYS = ('model', 'config', 'state_dict', 'tokenizer')
 
 def read_checkpoint(path:str|Path, # a file written by `save_checkpoint`
@@ -238,7 +243,7 @@ def read_checkpoint(path:str|Path, # a file written by `save_checkpoint`
         refused = re.search(r'Unsupported global: GLOBAL (\S+)', str(e))
         if refused: raise CheckpointError(f"{str(path)!r} holds Python objects that safe loading (weights_only) refuses "
                                           f"({refused.group(1)}); it is not a charlm_nb checkpoint") from None
-        msg = textwrap.shorten((str(e).strip().splitlines() or [type(e).__name__])[0].split('. ')[0], 70, placeholder=' ...')  # whole words
+        msg = textwrap.shorten(_first_line(e).split('. ')[0], 70, placeholder=' ...')  # whole words
         with open(path, 'rb') as f: head = f.read(4)
         # torch.save writes a zip archive (older torch: a pickle, starting with its protocol byte 0x80)
         what = ('the file is truncated or corrupt' if head.startswith(b'PK\x03\x04') or head[:1] == b'\x80'
@@ -284,7 +289,7 @@ def load_checkpoint(path:str|Path, # a file written by `save_checkpoint`
                               f"(shape/vocabulary mismatch): {' '.join(l.strip() for l in first[:3])}") from None
     return model.to(dev).eval(), tokenizer, ckpt
 
-# %% ../nbs/04_training.ipynb #4a814de4
+# %% ../nbs/04_training.ipynb #1b463a4f
 def adamw(model:nn.Module|list, # a model, or a list of its parameters
           lr:float, # learning rate (`train` updates it every step when scheduled)
           weight_decay:float, # decoupled weight decay
@@ -333,8 +338,7 @@ def _compiled(net:nn.Module, backend, x:Tensor, y:Tensor, amp) -> tuple:
             loss.backward()
         return cnet, time.perf_counter() - t0
     except Exception as e:
-        msg = (str(e).strip().splitlines() or [''])[0][:160]
-        warnings.warn(f"torch.compile did not work here ({type(e).__name__}: {msg}); training without it", RuntimeWarning, stacklevel=3)
+        warnings.warn(f"torch.compile did not work here ({type(e).__name__}: {_first_line(e)[:160]}); training without it", RuntimeWarning, stacklevel=3)
         return net, 0.0
     finally:
         for p in net.parameters(): p.grad = None
