@@ -302,10 +302,10 @@ def run_all(args, res, cpu, shapes, V, train_data, val_data, text):
             method=("nanoGPT's train.py in a subprocess and our cpu config in this process, in the order nanoGPT, "
                     "ours, [recipe on our code, variant, recipe on our code], ours, nanoGPT; tokens/s = training steps x 12 x 64 (ours: "
                     "x 32 x 64) / loop seconds, evaluations included, averaged over the two runs of each"))
-    la = loadavg()
+    la, started = loadavg(), datetime.datetime.now().astimezone().isoformat(timespec='seconds')  # when this part starts, after the race
     res['attention'] = dict(bench_attention(train_data, V, shapes, rounds=2 if args.quick else 4,
                                             steps=1 if args.quick else 3),
-                            date=res['date'], loadavg_start=la, torch_threads=args.threads)
+                            date=started, loadavg_start=la, torch_threads=args.threads)
     res['attention']['loadavg_end'] = res['loadavg_end'] = loadavg()
     return res
 
