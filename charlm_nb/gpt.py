@@ -283,7 +283,7 @@ class MuonAdamW(torch.optim.Optimizer):
 
 OPTIMIZERS = {'adamw': adamw, 'muon': MuonAdamW}  # `train`'s optimizer, by the name configurations and the command line use
 
-# %% ../nbs/06_gpt.ipynb #37dc4935
+# %% ../nbs/06_gpt.ipynb #af8d463e
 GPT_CONFIGS = {
     'tiny': dict(model=dict(n_embd=64, n_head=4, n_layer=2, block_size=32, dropout=0.0),
                  train=dict(max_iters=400, eval_interval=200, eval_iters=10, lr=3e-3, batch_size=24,
@@ -292,7 +292,7 @@ GPT_CONFIGS = {
                 train=dict(max_iters=750, eval_interval=75, eval_iters=8, lr=3e-3, batch_size=32,
                            warmup_iters=50, min_lr=1e-4, weight_decay=0.1, grad_clip=1.0)),
     'fast': dict(model=dict(n_embd=128, n_head=4, n_layer=4, block_size=64, dropout=0.0),
-                 train=dict(max_iters=300, eval_interval=50, eval_iters=16, lr=1e-2, batch_size=32, optimizer='muon',
+                 train=dict(max_iters=300, eval_interval=50, eval_iters=8, lr=1e-2, batch_size=32, optimizer='muon',
                             warmup_iters=50, min_lr=1e-4, weight_decay=0.1, grad_clip=1.0)),
     'lecture': dict(model=dict(n_embd=384, n_head=6, n_layer=6, block_size=256, dropout=0.2),
                     train=dict(max_iters=5000, eval_interval=500, eval_iters=200, lr=3e-4, batch_size=64)),
