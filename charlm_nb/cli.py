@@ -47,7 +47,7 @@ def gpt_config(model:str, # the model name; a config needs 'gpt'
     if config not in GPT_CONFIGS: raise ValueError(f"unknown gpt config {config!r}; choose one of {names}")
     return dict(GPT_CONFIGS[config]['model']), dict(GPT_CONFIGS[config]['train'])
 
-# %% ../nbs/08_cli.ipynb #98351e72
+# %% ../nbs/08_cli.ipynb #8736cf29
 def _say(quiet, *args):
     if not quiet and int(os.environ.get('RANK', '0')) == 0: print(*args, file=sys.stderr, flush=True)  # process 0 only
 
@@ -151,10 +151,7 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
                          overwrite=overwrite, progress=not quiet, **{**hp, 'optimizer': OPTIMIZERS[hp['optimizer']]})
         if world > 1: dist.barrier()  # the last checkpoint is on disk before anyone reads it
     if hist['compile_seconds']: _say(quiet, f"torch.compile: {hist['compile_seconds']:.1f} s before training (not in the tokens/s)")
-    if hist['steps_run'] == 0:
-        _say(quiet, f"nothing to train: the run in {out} is at step {hist['step'][-1]} and --max-iters is {hp['max_iters']}; "
-                    f"raise --max-iters to train further")
-    else:
+    if hist['steps_run']:  # none: the run was already at --max-iters, and `train` has warned
         _say(quiet, f"step {hist['step'][-1]}: train {hist['train'][-1]:.4f}, val {hist['val'][-1]:.4f}; best val "
                     f"{hist['best_val']:.4f} at step {hist['best_step']}, saved to {out} "
                     f"({hist['seconds']:.1f} s, {hist['tokens_per_sec']:,.0f} tokens/s)")

@@ -469,7 +469,7 @@ def _changed_settings(saved:dict|None, # the settings a run saved with its state
     return [f"{k}={v!r} (saved: {saved[k]!r})" for k, v in now.items()  # a setting the file does not hold is not compared
             if k in saved and saved[k] != v and matters.get(k, True)]
 
-# %% ../nbs/04_training.ipynb #f022cacc
+# %% ../nbs/04_training.ipynb #3080421a
 def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`)
           train_data:Tensor, # 1-D token ids to train on
           val_data:Tensor, # 1-D token ids to validate on
@@ -535,6 +535,8 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
         changed = _changed_settings(saved, settings, start)
         if changed: warnings.warn(f"resuming at step {start} with settings that differ from the saved run's: {'; '.join(changed)}",
                                   UserWarning, stacklevel=2)
+        if start >= max_iters: warnings.warn(f"nothing to train: the run in {str(ckpt_path)!r} is already at step {start}; "
+                                             f"raise max_iters (now {max_iters}) to train further", UserWarning, stacklevel=2)
     if world > 1:  # every process must continue the same run: on several machines, from a filesystem they all share
         found = [None] * world
         dist.all_gather_object(found, start if resume else None)
