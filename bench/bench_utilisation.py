@@ -134,10 +134,10 @@ def main():
     split = {}
     for policy in POLICIES:
         ms = {k: statistics.median(x['phases_ms'][k] for x in runs if x['policy'] == policy) for k in PHASES}
+        util = lambda step_ms: fpt * FAST_BATCH * FAST['block_size'] / (step_ms / 1000) / (peaks[policy] * 1e9)
         fwd_bwd = ms['forward'] + ms['backward']  # what a step would cost if clipping and the optimizer were free
-        split[policy] = dict(ms=ms, step_ms=sum(ms.values()),
-                             utilisation=fpt * FAST_BATCH * FAST['block_size'] / (sum(ms.values()) / 1000) / (peaks[policy] * 1e9),
-                             utilisation_forward_backward=fpt * FAST_BATCH * FAST['block_size'] / (fwd_bwd / 1000) / (peaks[policy] * 1e9))
+        split[policy] = dict(ms=ms, step_ms=sum(ms.values()), utilisation=util(sum(ms.values())),
+                             utilisation_forward_backward=util(fwd_bwd))
         print(policy, 'phases of the fast step (ms):', {k: round(v, 1) for k, v in ms.items()},
               f"forward and backward alone: {split[policy]['utilisation_forward_backward']:.0%}", flush=True)
     res.update(peak_gflops=peaks, shapes=table, fast_phases=split, runs=runs)
