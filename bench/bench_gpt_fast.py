@@ -19,15 +19,18 @@
    its own environment; nanoGPT: read from /proc) and its place in the order.
 3. What changes buy: the same harness, with the configuration's own evaluations, on variants of it, once each:
    AdamW (with its own batch size, peak learning rate and steps), Muon at batch 16 (with its own learning rate and
-   steps), the `cpu` configuration, torch.compile, GELU, Muon's Newton–Schulz products in bfloat16 (torch.optim.Muon's
-   precision). Only the last three change a single setting; each run records
-   its model and training settings, so the chapter prints what each one changes. torch.compile always starts
-   with an empty cache (its own TORCHINDUCTOR_CACHE_DIR), so its compile time is what a first run pays.
+   steps), the `cpu` configuration, torch.compile (which runs with one batch thread: `train` refuses the two together),
+   GELU, one batch thread (torch's threads on every operation, `batch_threads=1`), Muon's Newton–Schulz products in
+   float32 (where the configuration's `ns_dtype='auto'` chose bfloat16). Each run records its model and training
+   settings, the batch threads it used and the precision of Muon's products, so the chapter prints what each one
+   changes. torch.compile always starts with an empty cache (its own TORCHINDUCTOR_CACHE_DIR), so its compile time
+   is what a first run pays.
 4. Utilisation: model FLOPs per training token (6N + 12·L·C·T, N = weights in matrix multiplies, nanoGPT's estimate
    from the PaLM paper) x training tokens per second (evaluation time excluded) / the peak of 1; for ours also with
    Muon's Newton–Schulz products counted (they are real work, but not model FLOPs).
 5. Where the time goes: torch.profiler's top operators for one eager training step and for one compiled step (each
    of inductor's generated kernels under its own name), and compiled vs eager step time, with ReLU and with GELU.
+   These steps run as compile can: one batch, torch's threads on every operation, Muon's products in float32.
 
 Usage (from the repo root):
     python bench/bench_gpt_fast.py --nanogpt /path/to/nanoGPT [--threads 2] [--nanogpt-source "..."] [--no-default-policy]
@@ -106,7 +109,7 @@ def child(spec):
     import charlm_nb.training as tr
     from charlm_nb.data import load_text, train_val_split
     from charlm_nb.tokenizer import CharTokenizer
-    from charlm_nb.gpt import GPT_CONFIGS, GPTLanguageModel, OPTIMIZERS
+    from charlm_nb.gpt import GPT_CONFIGS, GPTLanguageModel, config_optimizer
     text = load_text('shakespeare')
     tok = CharTokenizer.from_text(text)
     train_data, val_data = train_val_split(tok.encode_tensor(text))
@@ -128,8 +131,11 @@ def child(spec):
     tr.estimate_loss = timed_estimate
     t_train = time.time()
     optimizer = train_kw.get('optimizer', 'adamw')  # a name of OPTIMIZERS
-    make_opt = OPTIMIZERS[optimizer]
-    if spec.get('ns_dtype'): make_opt = functools.partial(make_opt, ns_dtype=getattr(torch, spec['ns_dtype']))  # Muon's products
+    base_opt = config_optimizer(optimizer, spec['config'])  # with the configuration's settings for it (fast: ns_dtype='auto')
+    if spec.get('ns_dtype'): base_opt = functools.partial(base_opt, ns_dtype=getattr(torch, spec['ns_dtype']))  # Muon's products
+    made = []
+    def make_opt(*a, **k):  # keeps the optimizer, to record the precision Muon's products ran in
+        made.append(base_opt(*a, **k)); return made[-1]
     h = tr.train(model, train_data, val_data, block_size=model_kw['block_size'], device='cpu', seed=1337, progress=False,
                  **{**train_kw, 'optimizer': make_opt})
     t_end = time.time()
@@ -146,7 +152,10 @@ def child(spec):
     fpt, N = flops_per_token(model_kw['n_layer'], model_kw['n_embd'], T, tok.vocab_size)
     n_linear = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
     opt_fps = muon_flops_per_step(model) if optimizer == 'muon' else 0
-    res = dict(config=spec['config'], gelu=bool(spec.get('gelu')), optimizer=optimizer, ns_dtype=spec.get('ns_dtype'), optimizer_flops_per_step=opt_fps, model=model_kw, train={k: v for k, v in train_kw.items()}, t_start=t_start,
+    used = getattr(getattr(made[0], 'muon', None), 'ns_dtype', False)  # False: no Muon; None: the gradients' float32
+    ns_used = None if used is False else str(used or torch.float32).removeprefix('torch.')
+    res = dict(config=spec['config'], gelu=bool(spec.get('gelu')), optimizer=optimizer, ns_dtype=spec.get('ns_dtype'), ns_dtype_used=ns_used,
+               batch_threads_used=h['batch_threads'], optimizer_flops_per_step=opt_fps, model=model_kw, train={k: v for k, v in train_kw.items()}, t_start=t_start,
                t_train_start=t_train, t_end=t_end, compile_seconds=h['compile_seconds'], loop_seconds=h['seconds'],
                eval_seconds=eval_seconds, steps=h['step'], evals=evals, crossing_index=crossing.get('index'),
                crossing_score_200=cross_score, final_score_200=final_score, train_tokens=train_kw['max_iters'] * B * T,
@@ -170,6 +179,7 @@ def run_ours(name, spec, threads):
     curve = [dict(step=s, tokens=s * B * T, wall=e['t'] - t0, val=e['val'], train=e['train']) for s, e in zip(r['steps'], r['evals'])]
     i = r['crossing_index']
     out = dict(name=name, config=r['config'], gelu=r['gelu'], optimizer=r['optimizer'], ns_dtype=r['ns_dtype'],
+               ns_dtype_used=r['ns_dtype_used'], batch_threads_used=r['batch_threads_used'],
                optimizer_flops_per_step=r['optimizer_flops_per_step'], model=r['model'], train=r['train'], process_seconds=wall,
                startup_seconds=r['t_train_start'] - t0, compile_seconds=r['compile_seconds'], loop_seconds=r['loop_seconds'],
                eval_seconds=r['eval_seconds'], evals=len(r['evals']), train_tokens=r['train_tokens'],
@@ -241,18 +251,24 @@ def run_nanogpt(work, threads, val_data, source):
 # ---------------------------------------------------------------------------------------------------------------------
 # Where the time goes
 
-def training_step(model_kw, B, optimizer, vocab_size=65):
-    "`(model, step)`: a GPT, its optimizer (a name of OPTIMIZERS) and a fixed (B,T) batch; `step(f)` trains once through `f` as `train` does (forward, backward, clip_grad_norm_, the optimizer's step)."
-    import torch
+def training_step(model_kw, B, optimizer, vocab_size=65, batch_threads=1, ns_dtype=None):
+    "`(model, step)`: a GPT, its optimizer (a name of OPTIMIZERS; Muon's products in `ns_dtype`) and a fixed (B,T) batch; `step(f)` trains once through `f` as `train` does (forward, backward, clip_grad_norm_, the optimizer's step), on `batch_threads` threads as `train(batch_threads=...)` runs them."
+    import contextlib, torch
+    from concurrent.futures import ThreadPoolExecutor
     from charlm_nb.gpt import GPTLanguageModel, OPTIMIZERS
+    from charlm_nb.training import _batch_pool, _sharded_backward  # what train's steps run, with batch threads
     torch.manual_seed(0)
     model = GPTLanguageModel(vocab_size, **model_kw)
-    opt = OPTIMIZERS[optimizer](model, 1e-4, 0.1, torch.device('cpu'))
+    kw = {} if optimizer != 'muon' else dict(ns_dtype=ns_dtype)
+    opt = OPTIMIZERS[optimizer](model, 1e-4, 0.1, torch.device('cpu'), **kw)
     x, y = torch.randint(0, vocab_size, (B, model_kw['block_size'])), torch.randint(0, vocab_size, (B, model_kw['block_size']))
+    pool = ThreadPoolExecutor(batch_threads) if batch_threads > 1 else None
     def step(f):
-        _, loss = f(x, y)
-        opt.zero_grad(set_to_none=True); loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step()
+        with _batch_pool(pool, batch_threads):
+            opt.zero_grad(set_to_none=True)
+            if pool is None: f(x, y)[1].backward()
+            else: _sharded_backward(f, x, y, pool, batch_threads, 1.0, contextlib.nullcontext)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step()
     return model, step
 
 
@@ -458,8 +474,10 @@ def main():
                 dict(config='cpu', target=target, train=ev)),
                (f'{a.config} + torch.compile', dict(config=a.config, target=target, train=dict(compile=True))),
                (f'{a.config} + GELU', dict(config=a.config, target=target, gelu=True))]
+        if GPT_CONFIGS[a.config]['train'].get('batch_threads', 1) != 1:  # torch's threads on every operation instead
+            abl.append((f'{a.config}, one batch thread', dict(config=a.config, target=target, train=dict(batch_threads=1))))
         if GPT_CONFIGS[a.config]['train'].get('optimizer') == 'muon':  # Muon's products only
-            abl.append((f'{a.config} + bfloat16 Newton–Schulz', dict(config=a.config, target=target, ns_dtype='bfloat16')))
+            abl.append((f'{a.config}, float32 Newton–Schulz', dict(config=a.config, target=target, ns_dtype='float32')))
         res['ablation'] = [run_ours(n, s, a.threads) for n, s in abl]
         for r in res['ablation']: add_utilisation(r, peak)
     res['profile'] = profile_step(a.threads, a.config)

@@ -5,11 +5,13 @@
    library's default, OMP_WAIT_POLICY unset: idle threads spin a while before they sleep), a fresh process measures this
    CPU's float32 matmul peak (as bench_gpt_fast.py does) and then the steady-state speed of one training step, as
    `train` runs it (forward, backward, clip_grad_norm_, the optimizer's step, on a fixed batch), for these shapes:
-   the `fast` configuration (width 128, 4 layers, Muon, batch 32), the same with AdamW, the same with Muon at batch 64,
+   the `fast` configuration as `train` runs it (width 128, 4 layers, Muon, batch 32, as many batch threads as torch
+   threads, Muon's products in bfloat16 where `native_bf16` says so); the same with float32 products; the same on one
+   batch with torch's threads on every operation, as all the rows below run; the same with AdamW, with Muon at batch 64,
    width 256 with AdamW and with Muon, and width 256 with 2 layers (half the FLOPs per token of 4 layers, on the same
    matrix shapes) with AdamW and with Muon. Utilisation = model FLOPs per token (6N + 12·L·C·T) x tokens/s / that
    process's peak. The two policies alternate (PASSIVE, default, default, PASSIVE, ...); medians over the rounds.
-   The same processes also split the `fast` step into its phases (forward, backward, clip_grad_norm_, Muon's step,
+   The same processes also split the width-128 Muon step on torch's threads into its phases (forward, backward, clip_grad_norm_, Muon's step,
    AdamW's step), timed one after another on the same fixed batch, so that the utilisation the step would have if
    the optimizer cost nothing (forward and backward alone) can be read off.
 2. The shape that uses the CPU best in part 1 (PASSIVE), by the clock: trained with its optimizer (lr 3e-3 for AdamW,
@@ -26,8 +28,10 @@ from _machine import bench_json, loadavg
 from bench_gpt_fast import check_policy, flops_per_token, machine_info, matmul_peak, run_ours, training_step
 
 FAST = dict(n_embd=128, n_head=4, n_layer=4, block_size=64, dropout=0.0)
-SHAPES = [  # (name, model overrides of FAST, batch, optimizer)
-    ('fast: width 128, Muon, batch 32', {}, 32, 'muon'),
+SHAPES = [  # (name, model overrides of FAST, batch, optimizer[, how the step runs: training_step's batch_threads, ns_dtype])
+    ('fast: width 128, Muon, batch 32, batch threads, Newton–Schulz auto', {}, 32, 'muon', dict(batch_threads='auto', ns_dtype='auto')),
+    ('width 128, Muon, batch 32, batch threads', {}, 32, 'muon', dict(batch_threads='auto')),
+    ('width 128, Muon, batch 32', {}, 32, 'muon'),
     ('width 128, AdamW, batch 32', {}, 32, 'adamw'),
     ('width 128, Muon, batch 64', {}, 64, 'muon'),
     ('width 256, AdamW, batch 32', {'n_embd': 256}, 32, 'adamw'),
@@ -40,12 +44,12 @@ WIDE_TRAIN = dict(warmup_iters=30, max_iters=300)  # how part 2 trains the best 
 WIDE_LR = dict(adamw=3e-3, muon=1e-2)              # at this peak learning rate for its optimizer
 
 
-PHASES = ('forward', 'backward', 'clip', 'muon', 'adamw')  # the parts of the `fast` step, in the order they run
+PHASES = ('forward', 'backward', 'clip', 'muon', 'adamw')  # the parts of the width-128 Muon step, in the order they run
 FAST_BATCH = SHAPES[0][2]  # the `fast` configuration's batch size
 
 
 def phases(steps=10, rounds=3):
-    "Milliseconds per step of each phase of the `fast` step (Muon, batch 32) on a fixed batch, from the round of least total time."
+    "Milliseconds per step of each phase of the width-128 Muon step (batch 32, torch's threads on every operation, float32) on a fixed batch, from the round of least total time."
     import torch
     from charlm_nb.gpt import GPTLanguageModel, MuonAdamW
     torch.manual_seed(0)
@@ -72,12 +76,15 @@ def phases(steps=10, rounds=3):
 def child(threads, steps=8, rounds=3):
     "Peak and step rates in this process (its OpenMP policy is the one it was started with)."
     import torch
+    from charlm_nb.gpt import native_bf16
     torch.set_num_threads(threads)
     peak = matmul_peak(threads)['peak_gflops'] * 1e9
     out = []
-    for name, over, B, opt in SHAPES:
+    for name, over, B, opt, *how in SHAPES:
         mk = {**FAST, **over}
-        model, step = training_step(mk, B, opt)
+        how = dict(how[0]) if how else {}
+        if how.get('batch_threads') == 'auto': how['batch_threads'] = threads  # as train's 'auto' picks for batch 32 (32 % threads == 0, >= 8 each)
+        model, step = training_step(mk, B, opt, **how)
         for _ in range(3): step(model)
         rates = []
         for _ in range(rounds):
@@ -85,7 +92,8 @@ def child(threads, steps=8, rounds=3):
             for _ in range(steps): step(model)
             rates.append(steps * B * mk['block_size'] / (time.perf_counter() - t0))
         fpt, _ = flops_per_token(mk['n_layer'], mk['n_embd'], mk['block_size'], 65)
-        out.append(dict(name=name, model=mk, batch_size=B, optimizer=opt, tokens_per_sec=max(rates),
+        if how.get('ns_dtype') == 'auto': how['ns_dtype_used'] = 'bfloat16' if native_bf16('cpu') else 'float32'  # MuonAdamW's choice
+        out.append(dict(name=name, model=mk, batch_size=B, optimizer=opt, tokens_per_sec=max(rates), how=how,
                         flops_per_token=fpt, utilisation=fpt * max(rates) / peak))
     print('BENCH_JSON ' + json.dumps(dict(peak_gflops=peak / 1e9, shapes=out, phases_ms=phases(), omp_wait_policy=os.environ.get('OMP_WAIT_POLICY', 'default'))), flush=True)
 
@@ -138,21 +146,21 @@ def main():
         fwd_bwd = ms['forward'] + ms['backward']  # what a step would cost if clipping and the optimizer were free
         split[policy] = dict(ms=ms, step_ms=sum(ms.values()), utilisation=util(sum(ms.values())),
                              utilisation_forward_backward=util(fwd_bwd))
-        print(policy, 'phases of the fast step (ms):', {k: round(v, 1) for k, v in ms.items()},
+        print(policy, "phases of the width-128 Muon step on torch's threads (ms):", {k: round(v, 1) for k, v in ms.items()},
               f"forward and backward alone: {split[policy]['utilisation_forward_backward']:.0%}", flush=True)
     res.update(peak_gflops=peaks, shapes=table, fast_phases=split, runs=runs)
     os.environ['OMP_WAIT_POLICY'] = 'PASSIVE'  # the race's setting
     best = max(range(len(SHAPES)), key=lambda i: table[i]['PASSIVE']['utilisation'])
-    name, over, B, opt = SHAPES[best]
+    name, over, B, opt, *_ = SHAPES[best]
     spec = dict(config='fast', model=over, target=race['target'],
-                train=dict(WIDE_TRAIN, batch_size=B, optimizer=opt, lr=WIDE_LR[opt]))
+                train=dict(WIDE_TRAIN, batch_size=B, optimizer=opt, lr=WIDE_LR[opt], batch_threads=1))  # as its row was measured
     wide = run_ours(f"{name}: lr {WIDE_LR[opt]:g}, {WIDE_TRAIN['max_iters']} steps", spec, a.threads)
     check_policy(wide, 'PASSIVE')
     res['wide'] = dict(wide, shape=name, race_date=race_file['date'])  # the shape it trained, the race whose target it chased
     res.update(loadavg_end=loadavg(), method=(
         "step rates: a fresh process per policy and round (PASSIVE, default alternating), each measuring its own matmul "
         "peak first; one step = forward, backward, clip_grad_norm_, optimizer step on a fixed batch, 3 warm-up steps, "
-        "best of 3 rounds of 8 steps; medians over the processes of a policy. fast_phases: in the same processes, the `fast` "
+        "best of 3 rounds of 8 steps; medians over the processes of a policy. fast_phases: in the same processes, the width-128 Muon "
         "step timed phase by phase (perf_counter between phases; CPU operations finish before they return), 3 warm-up "
         "steps, the round of least total time of 3 rounds of 10 steps, medians over the processes; utilisation_forward_backward "
         "= model FLOPs of the step / (forward + backward time) / peak. wide: the shape of highest PASSIVE "

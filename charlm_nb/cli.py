@@ -6,7 +6,7 @@
 __all__ = ['MODELS', 'TRAIN_DEFAULTS', 'get_model_class', 'gpt_config', 'run_train', 'run_sample', 'make_parser', 'command',
            'charlm_train', 'charlm_sample']
 
-# %% ../nbs/08_cli.ipynb #ec1087b2
+# %% ../nbs/08_cli.ipynb #9453390a
 import argparse, contextlib, inspect, os, re, sys, warnings
 from pathlib import Path
 import torch
@@ -14,13 +14,13 @@ import torch.distributed as dist
 from fastcore.docments import docments
 from .data import get_device, load_text, train_val_split, check_nonnegative_ints
 from .tokenizer import CharTokenizer
-from .training import train, check_train_settings, check_seed, check_ckpt_path, load_checkpoint, sample_text, latest_path, _dist, _process_device, _split_batch
+from .training import train, check_train_settings, check_seed, check_ckpt_path, load_checkpoint, sample_text, latest_path, _dist, _process_device, _split_batch, _batch_threads
 from .bigram import BigramLanguageModel
 from .attention import AttentionLanguageModel
-from .gpt import GPTLanguageModel, GPT_CONFIGS, OPTIMIZERS
+from .gpt import GPTLanguageModel, GPT_CONFIGS, OPTIMIZERS, config_optimizer
 from .distributed import distributed, restarts, should_resume, written_by_this_job, one_line_errors
 
-# %% ../nbs/08_cli.ipynb #bbf27fb9
+# %% ../nbs/08_cli.ipynb #76d440a4
 MODELS = {'bigram': BigramLanguageModel, 'attention': AttentionLanguageModel, 'gpt': GPTLanguageModel}
 
 TRAIN_DEFAULTS = {  # the lectures' settings for each model
@@ -30,7 +30,7 @@ TRAIN_DEFAULTS = {  # the lectures' settings for each model
 }
 
 _TRAIN_EXTRAS = {k: inspect.signature(train).parameters[k].default  # `train`'s defaults
-                 for k in ('weight_decay', 'warmup_iters', 'min_lr', 'grad_clip', 'grad_accum_steps', 'compile', 'bf16', 'tf32')}
+                 for k in ('weight_decay', 'warmup_iters', 'min_lr', 'grad_clip', 'grad_accum_steps', 'compile', 'bf16', 'tf32', 'batch_threads')}
 
 def get_model_class(name:str) -> type: # 'bigram', 'attention' or 'gpt'
     "The model class the command line calls `name`."
@@ -47,7 +47,7 @@ def gpt_config(model:str, # the model name; a config needs 'gpt'
     if config not in GPT_CONFIGS: raise ValueError(f"unknown gpt config {config!r}; choose one of {names}")
     return dict(GPT_CONFIGS[config]['model']), dict(GPT_CONFIGS[config]['train'])
 
-# %% ../nbs/08_cli.ipynb #8736cf29
+# %% ../nbs/08_cli.ipynb #81512ea7
 def _say(quiet, *args):
     if not quiet and int(os.environ.get('RANK', '0')) == 0: print(*args, file=sys.stderr, flush=True)  # process 0 only
 
@@ -81,7 +81,8 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
               dropout:float|None=None, device:str|None=None, seed:int=1337, out:str='charlm.pt', sample_chars:int=500,
               warmup_iters:int|None=None, min_lr:float|None=None, grad_clip:float|None=None,
               weight_decay:float|None=None, grad_accum_steps:int|None=None, compile:bool=False, bf16:bool=False,
-              tf32:bool=False, optimizer:str|None=None, resume:bool=False, overwrite:bool=False, quiet:bool=False) -> dict:
+              tf32:bool=False, optimizer:str|None=None, resume:bool=False, overwrite:bool=False, quiet:bool=False,
+              batch_threads:int|str|None=None) -> dict:
     "What `charlm-train` does, with `charlm_train`'s arguments (documented there): load, tokenize, split, build, `train`, sample; returns a summary dict (`model`: the best checkpoint's, in process 0 only)."
     cls = get_model_class(model)
     cfg_model, cfg_train = gpt_config(model, config)
@@ -105,8 +106,11 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
     given = dict(max_iters=max_iters, eval_interval=eval_interval, eval_iters=eval_iters, lr=lr, batch_size=batch_size,
                  block_size=block_size, weight_decay=weight_decay, warmup_iters=warmup_iters, min_lr=min_lr,
                  grad_clip=grad_clip, grad_accum_steps=grad_accum_steps, compile=compile or None, bf16=bf16 or None,
-                 tf32=tf32 or None, optimizer=optimizer)
+                 tf32=tf32 or None, optimizer=optimizer, batch_threads=batch_threads)
     hp.update({k: v for k, v in given.items() if v is not None})
+    if isinstance(hp['batch_threads'], str) and hp['batch_threads'] != 'auto':  # as typed on the command line
+        if not hp['batch_threads'].strip().isdigit(): raise ValueError(f"--batch-threads must be a positive int or 'auto', got {hp['batch_threads']!r}")
+        hp['batch_threads'] = int(hp['batch_threads'])
     if hp['optimizer'] not in OPTIMIZERS: raise ValueError(f"unknown optimizer {hp['optimizer']!r}; choose one of {', '.join(OPTIMIZERS)}")
     # the settings as given are checked before any corpus is read, and before CHARLM_SMOKE shrinks them
     world_size = int(os.environ.get('WORLD_SIZE', '1'))  # torchrun's processes (1 without torchrun)
@@ -137,7 +141,9 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
         rank, world, _ = _dist()
         dev = _process_device(device)
         torch.manual_seed(seed)
-        with _as_flags(run_train): m = cls(tok.vocab_size, **kw)  # the sizes are checked here
+        with _as_flags(run_train):
+            m = cls(tok.vocab_size, **kw)  # the sizes are checked here,
+            _batch_threads(hp['batch_threads'], _split_batch(hp['batch_size'], world, hp['grad_accum_steps']), dev, world, hp['compile'], m)  # and the threads
         n_params = sum(p.numel() for p in m.parameters())
         _say(quiet, f"corpus {corpus!r}: {len(text):,} characters, vocabulary {tok.vocab_size}; "
                     f"model {model}{f' (config {config})' if config else ''} {dict(m.config)} ({n_params:,} parameters) "
@@ -148,7 +154,7 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
         if long_warmup: _say(quiet, long_warmup)
         with _as_flags(run_train, errors=False):  # e.g. a resume with other settings: "--lr=0.005 (saved: 0.01)"
             hist = train(m, train_data, val_data, device=dev, seed=seed, ckpt_path=out, tokenizer=tok, resume=resume,
-                         overwrite=overwrite, progress=not quiet, **{**hp, 'optimizer': OPTIMIZERS[hp['optimizer']]})
+                         overwrite=overwrite, progress=not quiet, **{**hp, 'optimizer': config_optimizer(hp['optimizer'], config)})
         if world > 1: dist.barrier()  # the last checkpoint is on disk before anyone reads it
     if hist['compile_seconds']: _say(quiet, f"torch.compile: {hist['compile_seconds']:.1f} s before training (not in the tokens/s)")
     if hist['steps_run']:  # none: the run was already at --max-iters, and `train` has warned
@@ -208,7 +214,7 @@ def command(prog:str, # the console script's name
         return func
     return deco
 
-# %% ../nbs/08_cli.ipynb #664e325b
+# %% ../nbs/08_cli.ipynb #916e305f
 @command('charlm-train')
 def charlm_train(
     corpus:str='shakespeare', # bundled corpus name ('shakespeare', 'names'), a text file path, or an http(s) URL
@@ -233,6 +239,7 @@ def charlm_train(
     grad_clip:float=None, # clip the gradient norm (default: --config's, else no clipping)
     weight_decay:float=None, # decoupled weight decay (default: --config's, else 0.01)
     grad_accum_steps:int=None, # split each step into this many micro-steps (default: 1)
+    batch_threads:str=None, # on a CPU, split each batch over this many threads, one core each, or auto (default: --config's, else 1)
     compile:bool=False, # torch.compile the model for training (compile time is reported apart)
     bf16:bool=False, # bfloat16 autocast for the training forward passes (changes results slightly)
     tf32:bool=False, # on CUDA, TF32 matrix products (changes results slightly)
@@ -248,7 +255,7 @@ def charlm_train(
                       n_layer=n_layer, dropout=dropout, device=device, seed=seed, out=out, sample_chars=sample_chars,
                       warmup_iters=warmup_iters, min_lr=min_lr, grad_clip=grad_clip, weight_decay=weight_decay,
                       grad_accum_steps=grad_accum_steps, compile=compile, bf16=bf16, tf32=tf32, optimizer=optimizer,
-                      resume=resume, overwrite=overwrite, quiet=quiet)
+                      resume=resume, overwrite=overwrite, quiet=quiet, batch_threads=batch_threads)
         if r['sample']: print(r['sample'])
 
 @command('charlm-sample')

@@ -4,17 +4,19 @@
 
 # %% auto #0
 __all__ = ['ATTENTION_KINDS', 'OPTIMIZERS', 'GPT_CONFIGS', 'MultiHeadAttention', 'FeedForward', 'Block', 'init_weights',
-           'GPTLanguageModel', 'newton_schulz', 'Muon', 'MuonAdamW', 'gpt_from_config']
+           'GPTLanguageModel', 'newton_schulz', 'Muon', 'native_bf16', 'MuonAdamW', 'config_optimizer',
+           'gpt_from_config']
 
-# %% ../nbs/06_gpt.ipynb #bb756f5c
-import math
+# %% ../nbs/06_gpt.ipynb #24084add
+import functools, math
+from collections.abc import Callable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .data import check_positive_ints
 from .bigram import check_tokens, generate_tokens, context_logits
 from .attention import Head, KVCache, kv_logits
-from .training import adamw
+from .training import adamw, parallel_map, parallel_workers
 
 # %% ../nbs/06_gpt.ipynb #96436b6d
 ATTENTION_KINDS = ('sdpa', 'explicit')
@@ -211,7 +213,7 @@ def newton_schulz(G:torch.Tensor, # (..., m, n): one matrix, or a stack of matri
     X = X.reshape(W.shape).to(G.dtype)
     return X.mT if tall else X
 
-# %% ../nbs/06_gpt.ipynb #a05c8a75
+# %% ../nbs/06_gpt.ipynb #3a8336b6
 class Muon(torch.optim.Optimizer):
     "Nesterov momentum whose update for each 2-D weight is orthogonalised (`newton_schulz`) and scaled to AdamW's size."
     def __init__(self,
@@ -230,25 +232,41 @@ class Muon(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None): # like every torch optimizer: re-evaluates the loss first if given, and returns it
-        "Update every parameter that has a gradient; matrices of one shape are orthogonalised together."
+        "Update every parameter that has a gradient; matrices of one shape are orthogonalised together (in one stack per batch thread)."
         loss = None
         if closure is not None:
             with torch.enable_grad(): loss = closure()
         for group in self.param_groups:
-            lr, wd, mu = group['lr'], group['weight_decay'], group['momentum']
             by_shape = {}
             for p in group['params']:
-                if p.grad is not None: by_shape.setdefault(tuple(p.shape), []).append(p)
-            for (m, n), ps in by_shape.items():
-                bufs = [self.state[p].setdefault('momentum_buffer', torch.zeros_like(p)) for p in ps]
-                for p, buf in zip(ps, bufs): buf.mul_(mu).add_(p.grad)  # B ← μB + G
-                O = newton_schulz(torch.stack([p.grad + mu * buf for p, buf in zip(ps, bufs)]), group['ns_steps'], dtype=self.ns_dtype)  # (k,m,n)
-                for p, o in zip(ps, O):
-                    p.mul_(1 - lr * wd)  # decoupled weight decay
-                    p.add_(o, alpha=-lr * 0.2 * max(m, n) ** 0.5)  # RMS of an AdamW step (Moonshot's rule)
+                if p.grad is None: continue
+                by_shape.setdefault(tuple(p.shape), []).append(p)
+                if 'momentum_buffer' not in self.state[p]: self.state[p]['momentum_buffer'] = torch.zeros_like(p)
+            k = parallel_workers()  # under `train(batch_threads=k)`: each shape's stack in k parts, one per thread
+            parallel_map(lambda ps: self._update(ps, group), [ps[i::k] for ps in by_shape.values() for i in range(min(k, len(ps)))])
         return loss
 
-# %% ../nbs/06_gpt.ipynb #36d6ae5c
+    @torch.no_grad()  # on every thread it runs on: grad mode is per thread
+    def _update(self, ps:list, group:dict):
+        "Muon's update of the same-shape matrices `ps`, with the settings of their `group`."
+        lr, wd, mu = group['lr'], group['weight_decay'], group['momentum']
+        m, n = ps[0].shape
+        bufs, grads = [self.state[p]['momentum_buffer'] for p in ps], [p.grad for p in ps]
+        torch._foreach_mul_(bufs, mu); torch._foreach_add_(bufs, grads)  # B ← μB + G, for the whole list in one call each
+        O = newton_schulz(torch.stack(grads) + mu * torch.stack(bufs), group['ns_steps'], dtype=self.ns_dtype)  # (k,m,n): Nesterov's G + μB
+        torch._foreach_mul_(ps, 1 - lr * wd)  # decoupled weight decay
+        torch._foreach_add_(ps, list(O), alpha=-lr * 0.2 * max(m, n) ** 0.5)  # RMS of an AdamW step (Moonshot's rule)
+
+# %% ../nbs/06_gpt.ipynb #658e47ab
+def native_bf16(device:str|torch.device, # e.g. 'cpu' or 'cuda:0'
+               ) -> bool:
+    "Whether `device` multiplies bfloat16 matrices natively: a CUDA GPU with bfloat16 support, or a CPU with AVX-512 BF16 or AMX instructions."
+    device = torch.device(device)
+    if device.type == 'cuda': return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type != 'cpu': return False
+    probes = [getattr(torch.cpu, f, None) for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')]  # torch's own CPU checks
+    return any(f() for f in probes if f is not None)
+
 class MuonAdamW(torch.optim.Optimizer):
     "Muon for the weights of the `nn.Linear` layers inside `model.blocks`, AdamW (chapter 04's `adamw`) for every other parameter."
     def __init__(self,
@@ -256,11 +274,13 @@ class MuonAdamW(torch.optim.Optimizer):
                  lr:float=1e-3, # learning rate of both (Muon's step is scaled to AdamW's size)
                  weight_decay:float=0.1, # decoupled weight decay of both
                  device=None, # where the parameters live (for AdamW's fused kernel); None: where they are
-                 ns_dtype:torch.dtype|None=None, # precision of Muon's Newton–Schulz products (None: the gradients')
+                 ns_dtype:torch.dtype|str|None=None, # precision of Muon's Newton–Schulz products (None: the gradients'; 'auto': `native_bf16`'s choice)
                 ):
         blocks = getattr(model, 'blocks', None)
         hidden = [] if blocks is None else [m.weight for m in blocks.modules() if isinstance(m, nn.Linear)]
         if not hidden: raise ValueError(f"Muon needs weight matrices inside model.blocks; {type(model).__name__} has none: use adamw")
+        if ns_dtype == 'auto': ns_dtype = torch.bfloat16 if native_bf16(device or hidden[0].device) else None
+        elif isinstance(ns_dtype, str): raise ValueError(f"ns_dtype must be a torch dtype, None or 'auto', got {ns_dtype!r}")
         inside = {id(p) for p in hidden}
         self.muon = Muon(hidden, lr=lr, weight_decay=weight_decay, ns_dtype=ns_dtype)
         self.adamw = adamw([p for p in model.parameters() if id(p) not in inside], lr, weight_decay, device or hidden[0].device)
@@ -283,7 +303,7 @@ class MuonAdamW(torch.optim.Optimizer):
 
 OPTIMIZERS = {'adamw': adamw, 'muon': MuonAdamW}  # `train`'s optimizer, by the name configurations and the command line use
 
-# %% ../nbs/06_gpt.ipynb #af8d463e
+# %% ../nbs/06_gpt.ipynb #f94130e8
 GPT_CONFIGS = {
     'tiny': dict(model=dict(n_embd=64, n_head=4, n_layer=2, block_size=32, dropout=0.0),
                  train=dict(max_iters=400, eval_interval=200, eval_iters=10, lr=3e-3, batch_size=24,
@@ -293,10 +313,19 @@ GPT_CONFIGS = {
                            warmup_iters=50, min_lr=1e-4, weight_decay=0.1, grad_clip=1.0)),
     'fast': dict(model=dict(n_embd=128, n_head=4, n_layer=4, block_size=64, dropout=0.0),
                  train=dict(max_iters=300, eval_interval=50, eval_iters=8, lr=1e-2, batch_size=32, optimizer='muon',
-                            warmup_iters=50, min_lr=1e-4, weight_decay=0.1, grad_clip=1.0)),
+                            warmup_iters=50, min_lr=1e-4, weight_decay=0.1, grad_clip=1.0, batch_threads='auto'),
+                 muon=dict(ns_dtype='auto')),  # settings of MuonAdamW, used when the optimizer is 'muon'
     'lecture': dict(model=dict(n_embd=384, n_head=6, n_layer=6, block_size=256, dropout=0.2),
                     train=dict(max_iters=5000, eval_interval=500, eval_iters=200, lr=3e-4, batch_size=64)),
 }
+
+def config_optimizer(optimizer:str, # a name of `OPTIMIZERS`: 'adamw' or 'muon'
+                     config:str|None=None, # a key of `GPT_CONFIGS` whose settings for that optimizer apply (None: the defaults)
+                    ) -> Callable: # what `train` takes as `optimizer`
+    "The optimizer function `train` calls for `optimizer`, with the settings configuration `config` gives it (`fast`'s Muon: `ns_dtype='auto'`)."
+    if optimizer not in OPTIMIZERS: raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+    settings = {} if config is None else GPT_CONFIGS[config].get(optimizer, {})
+    return functools.partial(OPTIMIZERS[optimizer], **settings) if settings else OPTIMIZERS[optimizer]
 
 def gpt_from_config(name:str, # a key of `GPT_CONFIGS`: 'tiny', 'cpu', 'fast' or 'lecture'
                     vocab_size:int, # number of distinct tokens
@@ -309,5 +338,5 @@ def gpt_from_config(name:str, # a key of `GPT_CONFIGS`: 'tiny', 'cpu', 'fast' or
     model = GPTLanguageModel(vocab_size, **{**cfg['model'], **model_overrides})
     if device is not None: model = model.to(device)
     kw = dict(cfg['train'], block_size=model.block_size)
-    kw['optimizer'] = OPTIMIZERS[kw.get('optimizer', 'adamw')]  # the name, as the function `train` calls
+    kw['optimizer'] = config_optimizer(kw.get('optimizer', 'adamw'), name)  # the name, as the function `train` calls
     return model, kw
