@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark: one process with 2 threads vs 2 processes with 1 thread each (torchrun, gloo) vs one process with 2 batch threads, side by side in one run.
 
-Both sides train chapter 06's `cpu` GPT configuration with the same global batch (32 sequences of 64 characters per
+All three train chapter 06's `cpu` GPT configuration with the same global batch (32 sequences of 64 characters per
 optimizer step), the same seed and the same number of steps, through the installed `charlm-train` command:
 
     OMP_NUM_THREADS=2 charlm-train --model gpt --config cpu ...                      # 1 process x 2 threads
@@ -54,7 +54,7 @@ def main():
     load0 = os.getloadavg()
     results = {k: [] for k in sides}
     for i in range(a.repeats):
-        for name, (cmd, threads) in (sides.items() if i % 2 == 0 else reversed(sides.items())):  # A B, B A, ...
+        for name, (cmd, threads) in (sides.items() if i % 2 == 0 else reversed(sides.items())):  # A B C, C B A, ...
             r = run(cmd, threads, tmp)
             results[name].append(r)
             print(f"{name}: {r['tokens_per_sec']:,.0f} tokens/s, {r['wall_seconds']:.1f} s wall, best val {r['best_val']:.4f}", flush=True)

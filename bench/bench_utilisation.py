@@ -14,7 +14,7 @@
    The same processes also split the width-128 Muon step on torch's threads into its phases (forward, backward, clip_grad_norm_, Muon's step,
    AdamW's step), timed one after another on the same fixed batch, so that the utilisation the step would have if
    the optimizer cost nothing (forward and backward alone) can be read off.
-2. The shape that uses the CPU best in part 1 (PASSIVE), by the clock: trained with its optimizer (lr 3e-3 for AdamW,
+2. The shape that uses the CPU best in part 1 (PASSIVE; of the rows on torch's threads), by the clock, on torch's threads: trained with its optimizer (lr 3e-3 for AdamW,
    the `fast` configuration's 1e-2 for Muon; 30 warmup steps, 300 steps) by the same harness as bench_gpt_fast.py's
    race, against the same target (nanoGPT's final val loss, read from gpt_fast.json): does it reach the loss, and when?
 
@@ -77,13 +77,15 @@ def child(threads, steps=8, rounds=3):
     "Peak and step rates in this process (its OpenMP policy is the one it was started with)."
     import torch
     from charlm_nb.gpt import native_bf16
+    from charlm_nb.training import _batch_threads
     torch.set_num_threads(threads)
     peak = matmul_peak(threads)['peak_gflops'] * 1e9
     out = []
     for name, over, B, opt, *how in SHAPES:
         mk = {**FAST, **over}
         how = dict(how[0]) if how else {}
-        if how.get('batch_threads') == 'auto': how['batch_threads'] = threads  # as train's 'auto' picks for batch 32 (32 % threads == 0, >= 8 each)
+        if how.get('batch_threads') == 'auto':  # what train's 'auto' picks for this batch on this CPU
+            how['batch_threads'] = _batch_threads('auto', B, torch.device('cpu'), 1, False, torch.nn.Identity())
         model, step = training_step(mk, B, opt, **how)
         for _ in range(3): step(model)
         rates = []
@@ -150,10 +152,10 @@ def main():
               f"forward and backward alone: {split[policy]['utilisation_forward_backward']:.0%}", flush=True)
     res.update(peak_gflops=peaks, shapes=table, fast_phases=split, runs=runs)
     os.environ['OMP_WAIT_POLICY'] = 'PASSIVE'  # the race's setting
-    best = max(range(len(SHAPES)), key=lambda i: table[i]['PASSIVE']['utilisation'])
+    best = max((i for i, s in enumerate(SHAPES) if len(s) == 4), key=lambda i: table[i]['PASSIVE']['utilisation'])  # rows on torch's threads
     name, over, B, opt, *_ = SHAPES[best]
     spec = dict(config='fast', model=over, target=race['target'],
-                train=dict(WIDE_TRAIN, batch_size=B, optimizer=opt, lr=WIDE_LR[opt], batch_threads=1))  # as its row was measured
+                train=dict(WIDE_TRAIN, batch_size=B, optimizer=opt, lr=WIDE_LR[opt], batch_threads=1))  # on torch's threads, as the rows it is chosen from
     wide = run_ours(f"{name}: lr {WIDE_LR[opt]:g}, {WIDE_TRAIN['max_iters']} steps", spec, a.threads)
     check_policy(wide, 'PASSIVE')
     res['wide'] = dict(wide, shape=name, race_date=race_file['date'])  # the shape it trained, the race whose target it chased

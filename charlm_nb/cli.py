@@ -47,7 +47,7 @@ def gpt_config(model:str, # the model name; a config needs 'gpt'
     if config not in GPT_CONFIGS: raise ValueError(f"unknown gpt config {config!r}; choose one of {names}")
     return dict(GPT_CONFIGS[config]['model']), dict(GPT_CONFIGS[config]['train'])
 
-# %% ../nbs/08_cli.ipynb #81512ea7
+# %% ../nbs/08_cli.ipynb #7874dc52
 def _say(quiet, *args):
     if not quiet and int(os.environ.get('RANK', '0')) == 0: print(*args, file=sys.stderr, flush=True)  # process 0 only
 
@@ -109,14 +109,15 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
                  tf32=tf32 or None, optimizer=optimizer, batch_threads=batch_threads)
     hp.update({k: v for k, v in given.items() if v is not None})
     if isinstance(hp['batch_threads'], str) and hp['batch_threads'] != 'auto':  # as typed on the command line
-        if not hp['batch_threads'].strip().isdigit(): raise ValueError(f"--batch-threads must be a positive int or 'auto', got {hp['batch_threads']!r}")
+        if not re.fullmatch(r'[0-9]+', hp['batch_threads'].strip()): raise ValueError(f"--batch-threads must be a positive int or 'auto', got {hp['batch_threads']!r}")
         hp['batch_threads'] = int(hp['batch_threads'])
     if hp['optimizer'] not in OPTIMIZERS: raise ValueError(f"unknown optimizer {hp['optimizer']!r}; choose one of {', '.join(OPTIMIZERS)}")
     # the settings as given are checked before any corpus is read, and before CHARLM_SMOKE shrinks them
     world_size = int(os.environ.get('WORLD_SIZE', '1'))  # torchrun's processes (1 without torchrun)
     with _as_flags(run_train):
         check_train_settings(**{k: hp[k] for k in inspect.signature(check_train_settings).parameters})
-        _split_batch(hp['batch_size'], world_size, hp['grad_accum_steps'])
+        micro = _split_batch(hp['batch_size'], world_size, hp['grad_accum_steps'])
+        _batch_threads(hp['batch_threads'], micro, torch.device('cpu'), world_size, hp['compile'], torch.nn.Identity())  # the device and the model: once they exist
     long_warmup = (f"note: --warmup-iters {hp['warmup_iters']} is longer than --max-iters {hp['max_iters']}, so the learning "
                    f"rate never reaches --lr {hp['lr']}" if hp['warmup_iters'] > hp['max_iters'] else None)
     share = world_size * hp['grad_accum_steps']  # a batch splits into this many equal parts
@@ -143,11 +144,11 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
         torch.manual_seed(seed)
         with _as_flags(run_train):
             m = cls(tok.vocab_size, **kw)  # the sizes are checked here,
-            _batch_threads(hp['batch_threads'], _split_batch(hp['batch_size'], world, hp['grad_accum_steps']), dev, world, hp['compile'], m)  # and the threads
+            threads = _batch_threads(hp['batch_threads'], _split_batch(hp['batch_size'], world, hp['grad_accum_steps']), dev, world, hp['compile'], m)  # and the threads
         n_params = sum(p.numel() for p in m.parameters())
         _say(quiet, f"corpus {corpus!r}: {len(text):,} characters, vocabulary {tok.vocab_size}; "
                     f"model {model}{f' (config {config})' if config else ''} {dict(m.config)} ({n_params:,} parameters) "
-                    f"on {dev}{f', {world} processes' if world > 1 else ''}")
+                    f"on {dev}{f', {world} processes' if world > 1 else ''}{f', {threads} batch threads' if threads > 1 else ''}")
         if model == 'gpt' and config is None and dev.type == 'cpu':
             _say(quiet, "note: without --config this is the lecture's GPT, sized for a GPU; on a CPU, --config cpu (or tiny, fast) trains in minutes")
         _say(quiet, "training: " + ', '.join(f"{k}={v}" for k, v in hp.items()))

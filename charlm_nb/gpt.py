@@ -257,12 +257,12 @@ class Muon(torch.optim.Optimizer):
         torch._foreach_mul_(ps, 1 - lr * wd)  # decoupled weight decay
         torch._foreach_add_(ps, list(O), alpha=-lr * 0.2 * max(m, n) ** 0.5)  # RMS of an AdamW step (Moonshot's rule)
 
-# %% ../nbs/06_gpt.ipynb #658e47ab
+# %% ../nbs/06_gpt.ipynb #da23388c
 def native_bf16(device:str|torch.device, # e.g. 'cpu' or 'cuda:0'
                ) -> bool:
     "Whether `device` multiplies bfloat16 matrices natively: a CUDA GPU with bfloat16 support, or a CPU with AVX-512 BF16 or AMX instructions."
     device = torch.device(device)
-    if device.type == 'cuda': return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type == 'cuda': return torch.cuda.is_available() and torch.cuda.get_device_capability(device) >= (8, 0)  # Ampere or newer
     if device.type != 'cpu': return False
     probes = [getattr(torch.cpu, f, None) for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')]  # torch's own CPU checks
     return any(f() for f in probes if f is not None)
@@ -303,7 +303,7 @@ class MuonAdamW(torch.optim.Optimizer):
 
 OPTIMIZERS = {'adamw': adamw, 'muon': MuonAdamW}  # `train`'s optimizer, by the name configurations and the command line use
 
-# %% ../nbs/06_gpt.ipynb #f94130e8
+# %% ../nbs/06_gpt.ipynb #fb186fd8
 GPT_CONFIGS = {
     'tiny': dict(model=dict(n_embd=64, n_head=4, n_layer=2, block_size=32, dropout=0.0),
                  train=dict(max_iters=400, eval_interval=200, eval_iters=10, lr=3e-3, batch_size=24,
@@ -324,6 +324,7 @@ def config_optimizer(optimizer:str, # a name of `OPTIMIZERS`: 'adamw' or 'muon'
                     ) -> Callable: # what `train` takes as `optimizer`
     "The optimizer function `train` calls for `optimizer`, with the settings configuration `config` gives it (`fast`'s Muon: `ns_dtype='auto'`)."
     if optimizer not in OPTIMIZERS: raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+    if config is not None and config not in GPT_CONFIGS: raise ValueError(f"unknown GPT config {config!r}; choose from {sorted(GPT_CONFIGS)}")
     settings = {} if config is None else GPT_CONFIGS[config].get(optimizer, {})
     return functools.partial(OPTIMIZERS[optimizer], **settings) if settings else OPTIMIZERS[optimizer]
 
@@ -338,5 +339,5 @@ def gpt_from_config(name:str, # a key of `GPT_CONFIGS`: 'tiny', 'cpu', 'fast' or
     model = GPTLanguageModel(vocab_size, **{**cfg['model'], **model_overrides})
     if device is not None: model = model.to(device)
     kw = dict(cfg['train'], block_size=model.block_size)
-    kw['optimizer'] = config_optimizer(kw.get('optimizer', 'adamw'), name)  # the name, as the function `train` calls
+    kw['optimizer'] = config_optimizer(kw.get('optimizer', 'adamw'), name)  # the function `train` calls, with the config's settings
     return model, kw

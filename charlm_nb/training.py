@@ -291,7 +291,7 @@ def load_checkpoint(path:str|Path, # a file written by `save_checkpoint`
                               f"(shape/vocabulary mismatch): {' '.join(l.strip() for l in first[:3])}") from None
     return model.to(dev).eval(), tokenizer, ckpt
 
-# %% ../nbs/04_training.ipynb #d4feb0dc
+# %% ../nbs/04_training.ipynb #f1f371cd
 def adamw(model:nn.Module|list, # a model, or a list of its parameters
           lr:float, # learning rate (`train` updates it every step when scheduled)
           weight_decay:float, # decoupled weight decay
@@ -364,13 +364,13 @@ def _batch_pool(pool:ThreadPoolExecutor|None, threads:int):
     "While inside: torch's operations on one core each, and `parallel_map` on the `threads` threads of `pool` (nothing changes for `pool=None`)."
     if pool is None: yield; return
     before, token = torch.get_num_threads(), _POOL.set((pool, threads))
-    torch.set_num_threads(1)
+    torch.set_num_threads(1)  # process-wide: every thread, the pool's included, now runs each operation on one core
     try: yield
     finally: _POOL.reset(token); torch.set_num_threads(before)
 
 def _has_dropout(model:nn.Module) -> bool:
-    "Whether any part of `model` drops activations at random (an `nn.Dropout` or a `dropout_p` above 0)."
-    return any((isinstance(m, nn.Dropout) and m.p > 0) or getattr(m, 'dropout_p', 0) > 0 for m in model.modules())
+    "Whether any part of `model` drops activations at random (any of torch's dropout layers, or a `dropout_p` above 0)."
+    return any((isinstance(m, nn.modules.dropout._DropoutNd) and m.p > 0) or (getattr(m, 'dropout_p', 0) or 0) > 0 for m in model.modules())
 
 def _batch_threads(batch_threads:int|str, micro:int, dev:torch.device, world:int, compile, model:nn.Module) -> int:
     "The number of threads `train` splits each micro-batch of `micro` sequences over: `batch_threads` checked, or for 'auto' what suits this run."
@@ -382,10 +382,12 @@ def _batch_threads(batch_threads:int|str, micro:int, dev:torch.device, world:int
     if batch_threads == 1: return 1
     why = (f"on {dev.type} it must be 1: the threads split a batch over CPU cores" if dev.type != 'cpu' else
            "under torchrun it must be 1: each process already takes its own share of the batch" if world > 1 else
-           "with compile it must be 1" if compile else
+           "with compile it must be 1: a compiled model runs one batch at a time here" if compile else
            "with dropout it must be 1: random masks drawn on several threads at once would not repeat from the seed" if _has_dropout(model) else
            f"it must divide the {micro} sequences of each micro-step" if micro % batch_threads else None)
     if why: raise ValueError(f"batch_threads={batch_threads}: {why}")
+    if batch_threads > torch.get_num_threads():
+        warnings.warn(f"batch_threads={batch_threads} is more than the {torch.get_num_threads()} thread(s) torch uses: the shards will take turns on the cores", UserWarning, stacklevel=3)
     return batch_threads
 
 def _sharded_backward(net:nn.Module, x:Tensor, y:Tensor, pool:ThreadPoolExecutor, parts:int, scale:float, amp):
@@ -533,7 +535,7 @@ def _changed_settings(saved:dict|None, # the settings a run saved with its state
     return [f"{k}={v!r} (saved: {saved[k]!r})" for k, v in now.items()  # a setting the file does not hold is not compared
             if k in saved and saved[k] != v and matters.get(k, True)]
 
-# %% ../nbs/04_training.ipynb #58cca8d2
+# %% ../nbs/04_training.ipynb #1832f98d
 def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`)
           train_data:Tensor, # 1-D token ids to train on
           val_data:Tensor, # 1-D token ids to validate on
@@ -560,7 +562,7 @@ def train(model:nn.Module, # a charlm_nb model (forward returns `(logits, loss)`
           resume:bool=False, # continue from the latest state (or, without one, the best checkpoint) at `ckpt_path`
           overwrite:bool=False, # start afresh even if `ckpt_path` (or its latest state) already holds a run, replacing it
           progress:bool=True, # show a progress bar
-          batch_threads:int|str=1, # CPU only: split each micro-batch over this many threads, one core each ('auto': as many as torch's threads where allowed)
+          batch_threads:int|str=1, # CPU only: split each micro-batch over this many threads, one core each ('auto': up to torch's threads, dividing the micro-batch, 8+ sequences each; 1 where threads are refused)
          ) -> dict: # history: `step`, `train`, `val` lists; `best_val`, `best_step`, `steps_run`, `seconds` (wall time of the whole loop, evaluations and checkpoint saves included), `tokens_per_sec` (training tokens over those seconds), `compile_seconds`, `batch_threads` (as used)
     "Train `model` (AdamW unless `optimizer` says otherwise) on random `(batch_size, block_size)` batches and return the loss history."
     check_train_settings(max_iters=max_iters, eval_interval=eval_interval, eval_iters=eval_iters, lr=lr,
