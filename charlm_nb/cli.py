@@ -47,7 +47,7 @@ def gpt_config(model:str, # the model name; a config needs 'gpt'
     if config not in GPT_CONFIGS: raise ValueError(f"unknown gpt config {config!r}; choose one of {names}")
     return dict(GPT_CONFIGS[config]['model']), dict(GPT_CONFIGS[config]['train'])
 
-# %% ../nbs/08_cli.ipynb #7874dc52
+# %% ../nbs/08_cli.ipynb #5cd8a2e0
 def _say(quiet, *args):
     if not quiet and int(os.environ.get('RANK', '0')) == 0: print(*args, file=sys.stderr, flush=True)  # process 0 only
 
@@ -108,9 +108,8 @@ def run_train(corpus:str='shakespeare', model:str='bigram', config:str|None=None
                  grad_clip=grad_clip, grad_accum_steps=grad_accum_steps, compile=compile or None, bf16=bf16 or None,
                  tf32=tf32 or None, optimizer=optimizer, batch_threads=batch_threads)
     hp.update({k: v for k, v in given.items() if v is not None})
-    if isinstance(hp['batch_threads'], str) and hp['batch_threads'] != 'auto':  # as typed on the command line
-        if not re.fullmatch(r'[0-9]+', hp['batch_threads'].strip()): raise ValueError(f"--batch-threads must be a positive int or 'auto', got {hp['batch_threads']!r}")
-        hp['batch_threads'] = int(hp['batch_threads'])
+    if isinstance(hp['batch_threads'], str) and re.fullmatch(r'[0-9]+', hp['batch_threads'].strip()):  # a number, as typed
+        hp['batch_threads'] = int(hp['batch_threads'])  # anything else but 'auto' is refused by `_batch_threads` below
     if hp['optimizer'] not in OPTIMIZERS: raise ValueError(f"unknown optimizer {hp['optimizer']!r}; choose one of {', '.join(OPTIMIZERS)}")
     # the settings as given are checked before any corpus is read, and before CHARLM_SMOKE shrinks them
     world_size = int(os.environ.get('WORLD_SIZE', '1'))  # torchrun's processes (1 without torchrun)
